@@ -1,0 +1,173 @@
+/* Pool creation, the per-thread cache's slow paths, and debug checks.
+ * The get/put fast path is inline in pool.h. */
+#include "core/pool.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "core/log.h"
+
+#define FL_LOG_MODULE "pool"
+#define HUGE_2M (2u << 20)
+
+static uint32_t next_pool_id = 1;
+
+static void *map_region(size_t len, enum fl_pool_huge huge, size_t *mapped, bool *on_huge)
+{
+	void *p;
+
+	if (huge != FL_POOL_HUGE_NEVER) {
+		size_t hlen = (len + HUGE_2M - 1) & ~(size_t)(HUGE_2M - 1);
+
+		p = mmap(NULL, hlen, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE, -1, 0);
+		if (p != MAP_FAILED) {
+			*mapped = hlen;
+			*on_huge = true;
+			return p;
+		}
+		if (huge == FL_POOL_HUGE_ALWAYS)
+			return NULL;
+		FL_LOG(FL_LOG_DEBUG, "no hugepages for %zu bytes (%s), using normal pages",
+		       hlen, strerror(errno));
+	}
+	len = (len + 4095) & ~(size_t)4095;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	/* transparent hugepages still cut TLB misses where the kernel allows them */
+	madvise(p, len, MADV_HUGEPAGE);
+	*mapped = len;
+	*on_huge = false;
+	return p;
+}
+
+struct fl_pool *fl_pool_create(const struct fl_pool_params *params)
+{
+	struct fl_pool *pool;
+	unsigned ring_size = 1, i;
+	size_t len;
+
+	if (!params || params->n_bufs == 0 || params->n_bufs > FL_RING_SIZE_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	pool = calloc(1, sizeof(*pool));
+	if (!pool)
+		return NULL;
+	snprintf(pool->name, sizeof(pool->name), "%s", params->name ? params->name : "pool");
+	pool->n_bufs = params->n_bufs;
+	pool->id = __atomic_fetch_add(&next_pool_id, 1, __ATOMIC_RELAXED);
+
+	len = (size_t)params->n_bufs * FL_PKT_SLOT_SIZE;
+	pool->region = map_region(len, params->huge, &pool->region_len, &pool->hugepages);
+	if (!pool->region) {
+		errno = ENOMEM;
+		goto err_free_pool;
+	}
+	while (ring_size < params->n_bufs)
+		ring_size <<= 1;
+	pool->free_ring = fl_ring_create(ring_size, FL_RING_MPMC);
+	if (!pool->free_ring)
+		goto err_unmap;
+
+	for (i = 0; i < params->n_bufs; i++) {
+		struct fl_pkt *pkt = fl_pool_pkt(pool, i);
+
+		pkt->idx = i;
+		pkt->pool_id = pool->id;
+		pkt->state = FL_PKT_STATE_FREE;
+		fl_pkt_reset(pkt);
+		fl_ring_enqueue_bulk(pool->free_ring, (void **)&pkt, 1);
+	}
+	FL_LOG(FL_LOG_DEBUG, "%s: %u buffers, %zu bytes on %s", pool->name, pool->n_bufs,
+	       pool->region_len, pool->hugepages ? "hugepages" : "normal pages");
+	return pool;
+
+err_unmap:
+	munmap(pool->region, pool->region_len);
+err_free_pool:
+	free(pool);
+	return NULL;
+}
+
+void fl_pool_destroy(struct fl_pool *pool)
+{
+	if (!pool)
+		return;
+	fl_ring_destroy(pool->free_ring);
+	munmap(pool->region, pool->region_len);
+	free(pool);
+}
+
+void fl_pool_get_stats(const struct fl_pool *pool, struct fl_pool_stats *st)
+{
+	st->n_bufs = pool->n_bufs;
+	st->in_ring = fl_ring_count(pool->free_ring);
+	st->bad_puts = __atomic_load_n(&pool->bad_puts, __ATOMIC_RELAXED);
+	st->hugepages = pool->hugepages;
+	st->region_len = pool->region_len;
+}
+
+void fl_pool_cache_init(struct fl_pool_cache *c, struct fl_pool *pool, unsigned size)
+{
+	memset(c, 0, offsetof(struct fl_pool_cache, stack));
+	c->pool = pool;
+	c->size = size == 0 ? FL_POOL_CACHE_SIZE_DEFAULT
+			    : (size > FL_POOL_CACHE_SIZE_MAX ? FL_POOL_CACHE_SIZE_MAX : size);
+}
+
+void fl_pool_cache_flush(struct fl_pool_cache *c)
+{
+	if (c->len)
+		fl_ring_enqueue_burst(c->pool->free_ring, (void **)c->stack, c->len);
+	c->len = 0;
+}
+
+/* Fill the stack so that `want` can be served and `size` remain after. */
+unsigned fl_pool__refill(struct fl_pool_cache *c, unsigned want)
+{
+	unsigned target = c->size + want, room = FL_ARRAY_SIZE(c->stack) - c->len;
+
+	if (target > room + c->len)
+		target = room + c->len;
+	if (target > c->len)
+		c->len += fl_ring_dequeue_burst(c->pool->free_ring, (void **)&c->stack[c->len],
+						target - c->len);
+	return c->len < want ? c->len : want;
+}
+
+/* Move everything above `size` back to the shared ring. The ring holds every
+ * buffer of the pool, so this always fits. */
+void fl_pool__spill(struct fl_pool_cache *c)
+{
+	unsigned excess = c->len - c->size;
+
+	fl_ring_enqueue_bulk(c->pool->free_ring, (void **)&c->stack[c->size], excess);
+	c->len = c->size;
+}
+
+/* Debug check of a put: the buffer belongs to this pool and is in use. */
+bool fl_pool__check_put(struct fl_pool_cache *c, struct fl_pkt *pkt)
+{
+	struct fl_pool *pool = c->pool;
+	uintptr_t off = (uintptr_t)pkt - (uintptr_t)pool->region;
+
+	if (off >= (size_t)pool->n_bufs * FL_PKT_SLOT_SIZE || off % FL_PKT_SLOT_SIZE) {
+		__atomic_fetch_add(&pool->bad_puts, 1, __ATOMIC_RELAXED);
+		FL_LOG_RL(FL_LOG_ERR, "%s: put of %p, not a buffer of this pool", pool->name,
+			  (void *)pkt);
+		return false;
+	}
+	if (pkt->state != FL_PKT_STATE_USED) {
+		__atomic_fetch_add(&pool->bad_puts, 1, __ATOMIC_RELAXED);
+		FL_LOG_RL(FL_LOG_ERR, "%s: double free of buffer %u", pool->name, pkt->idx);
+		return false;
+	}
+	pkt->state = FL_PKT_STATE_FREE;
+	return true;
+}
