@@ -1,1 +1,130 @@
-/* placeholder while the module is written */
+/* The datapath object: the pool, the ports and the static port map.
+ * Workers that move packets between them are in worker.c. */
+#include "datapath/dp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FL_DP_DEFAULT_BUFS 16384u
+
+struct fl_dp *fl_dp_create(const struct fl_dp_params *params)
+{
+	struct fl_pool_params pp = {
+		.name = "dp",
+		.n_bufs = params && params->n_bufs ? params->n_bufs : FL_DP_DEFAULT_BUFS,
+		.huge = params ? params->huge : FL_POOL_HUGE_AUTO,
+	};
+	struct fl_dp *dp;
+	unsigned i;
+
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return NULL;
+	dp->slot_of_no = malloc(FL_DP_PORT_NO_MAX * sizeof(dp->slot_of_no[0]));
+	if (!dp->slot_of_no)
+		goto err_free_dp;
+	for (i = 0; i < FL_DP_PORT_NO_MAX; i++)
+		dp->slot_of_no[i] = FL_DP_NO_PORT;
+	for (i = 0; i < FL_DP_MAX_PORTS; i++)
+		dp->out_slot[i] = FL_DP_NO_PORT;
+	dp->pool = fl_pool_create(&pp);
+	if (!dp->pool)
+		goto err_free_map;
+	return dp;
+
+err_free_map:
+	free(dp->slot_of_no);
+err_free_dp:
+	free(dp);
+	return NULL;
+}
+
+void fl_dp_destroy(struct fl_dp *dp)
+{
+	unsigned i;
+
+	if (!dp)
+		return;
+	for (i = 0; i < dp->n_ports; i++)
+		fl_port_close(dp->ports[i]);
+	fl_pool_destroy(dp->pool);
+	free(dp->slot_of_no);
+	free(dp);
+}
+
+static uint32_t next_free_port_no(const struct fl_dp *dp)
+{
+	uint32_t no;
+
+	for (no = 1; no < FL_DP_PORT_NO_MAX; no++)
+		if (dp->slot_of_no[no] == FL_DP_NO_PORT)
+			return no;
+	return 0;
+}
+
+int fl_dp_add_port(struct fl_dp *dp, const char *name, uint32_t port_no, const char *spec,
+		   char *err, size_t errlen)
+{
+	struct fl_port *port;
+	unsigned i;
+
+	if (dp->n_ports == FL_DP_MAX_PORTS) {
+		snprintf(err, errlen, "port %s: too many ports (at most %u)", name,
+			 FL_DP_MAX_PORTS);
+		return -ENOSPC;
+	}
+	if (!name[0] || strlen(name) >= FL_PORT_NAME_MAX) {
+		snprintf(err, errlen, "port name '%s': must be 1 to %u characters", name,
+			 FL_PORT_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	for (i = 0; i < dp->n_ports; i++) {
+		if (strcmp(dp->ports[i]->name, name) == 0) {
+			snprintf(err, errlen, "port %s: a port of that name exists", name);
+			return -EEXIST;
+		}
+	}
+	if (port_no == 0)
+		port_no = next_free_port_no(dp);
+	if (port_no == 0 || port_no >= FL_DP_PORT_NO_MAX) {
+		snprintf(err, errlen, "port %s: port number must be 1 to %u", name,
+			 FL_DP_PORT_NO_MAX - 1);
+		return -EINVAL;
+	}
+	if (dp->slot_of_no[port_no] != FL_DP_NO_PORT) {
+		snprintf(err, errlen, "port %s: port number %u is taken by %s", name, port_no,
+			 dp->ports[dp->slot_of_no[port_no]]->name);
+		return -EEXIST;
+	}
+	port = fl_port_open(name, port_no, spec, dp->pool, err, errlen);
+	if (!port)
+		return errno ? -errno : -EINVAL;
+	dp->slot_of_no[port_no] = (uint16_t)dp->n_ports;
+	dp->ports[dp->n_ports++] = port;
+	return 0;
+}
+
+struct fl_port *fl_dp_find_port(const struct fl_dp *dp, const char *name_or_no)
+{
+	char *end;
+	unsigned long no;
+	unsigned i;
+
+	for (i = 0; i < dp->n_ports; i++)
+		if (strcmp(dp->ports[i]->name, name_or_no) == 0)
+			return dp->ports[i];
+	no = strtoul(name_or_no, &end, 10);
+	if (*name_or_no && !*end && no < FL_DP_PORT_NO_MAX &&
+	    dp->slot_of_no[no] != FL_DP_NO_PORT)
+		return dp->ports[dp->slot_of_no[no]];
+	return NULL;
+}
+
+void fl_dp_map(struct fl_dp *dp, const struct fl_port *in, const struct fl_port *out)
+{
+	unsigned in_slot = fl_dp_slot_of(dp, in->port_no);
+
+	dp->out_slot[in_slot] = out ? (uint16_t)fl_dp_slot_of(dp, out->port_no) : FL_DP_NO_PORT;
+}

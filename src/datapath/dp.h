@@ -1,0 +1,96 @@
+/* The datapath: ports, workers, and the way of a packet between them.
+ *
+ * A struct fl_dp owns the buffer pool and the ports; workers (worker.c) poll
+ * the ports' rx queues and move packets in batches:
+ *
+ *   rx burst (<= 32) -> parse batch -> decide each packet's output
+ *                    -> per-port tx buffer -> tx burst when full or at the
+ *                       end of the batch (one kick per port per batch)
+ *
+ * In this first form the decision is a static port map (in_port -> out_port
+ * or drop). The flow tables and the EMC/megaflow caches replace exactly that
+ * stage (dp_decide in worker.c); rx, parse, tx buffering and polling stay.
+ *
+ * Threads: the control thread creates the dp, adds ports and sets the map
+ * before workers start; a worker only reads them. Counters are per worker
+ * and per queue, each written by one thread, read by anyone (core/counter.h).
+ */
+#ifndef FL_DATAPATH_DP_H
+#define FL_DATAPATH_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/batch.h"
+#include "core/pool.h"
+#include "port/port.h"
+#include "proto/key.h"
+#include "proto/parse.h"
+
+#define FL_DP_MAX_PORTS 64
+#define FL_DP_PORT_NO_MAX 0xff00u /* OpenFlow's largest physical port number */
+#define FL_DP_NO_PORT 0xffffu     /* "none" in slot maps */
+#define FL_DP_MAX_RXQS 128
+
+struct fl_dp_params {
+	unsigned n_bufs;         /* pool size; 0 = default */
+	enum fl_pool_huge huge;
+};
+
+struct fl_dp {
+	struct fl_pool *pool;
+	unsigned n_ports;
+	struct fl_port *ports[FL_DP_MAX_PORTS]; /* by slot */
+	uint16_t out_slot[FL_DP_MAX_PORTS];     /* static map: in slot -> out slot */
+	uint16_t *slot_of_no;                   /* port_no -> slot, FL_DP_PORT_NO_MAX entries */
+};
+
+struct fl_dp *fl_dp_create(const struct fl_dp_params *params);
+/* Close every port and free the pool. Workers must have stopped. */
+void fl_dp_destroy(struct fl_dp *dp);
+
+/* Open a port from a spec and add it. port_no 0 = next free number from 1.
+ * Returns 0 or a negative errno with a message in err. */
+int fl_dp_add_port(struct fl_dp *dp, const char *name, uint32_t port_no, const char *spec,
+		   char *err, size_t errlen);
+/* A port by name or by number given as text ("2"); NULL if none. */
+struct fl_port *fl_dp_find_port(const struct fl_dp *dp, const char *name_or_no);
+static inline unsigned fl_dp_slot_of(const struct fl_dp *dp, uint32_t port_no)
+{
+	return port_no < FL_DP_PORT_NO_MAX ? dp->slot_of_no[port_no] : FL_DP_NO_PORT;
+}
+
+/* Static port map: frames received on `in` are sent to `out`; out NULL drops. */
+void fl_dp_map(struct fl_dp *dp, const struct fl_port *in, const struct fl_port *out);
+
+/* Counters a worker keeps. */
+struct fl_worker_stats {
+	uint64_t loops;         /* poll loops */
+	uint64_t idle_loops;    /* loops that found no packet */
+	uint64_t sleeps;        /* times the worker slept in epoll */
+	uint64_t batches;       /* non-empty rx bursts */
+	uint64_t packets;       /* packets received */
+	uint64_t busy_cycles;   /* TSC cycles in loops that moved packets */
+	uint64_t dropped;       /* packets the decision dropped */
+	struct fl_parse_stats parse;
+};
+
+struct fl_worker;
+
+/* A worker serving every rx queue of every port added so far (spreading
+ * queues over several workers comes with the daemon). `id` picks the tx queue
+ * it uses on each port (id % n_txq). NULL with errno set on failure. */
+struct fl_worker *fl_worker_create(struct fl_dp *dp, unsigned id);
+void fl_worker_destroy(struct fl_worker *w);
+
+/* One pass over the worker's rx queues, each up to its quota; returns the
+ * packets received. The worker loop and the benchmark both call this. */
+unsigned fl_worker_poll_once(struct fl_worker *w);
+/* Poll until fl_worker_stop() or, if stop_at_eof, until every rx queue is at
+ * eof; sleeps on the queues' fds (or briefly) after a run of idle loops. */
+void fl_worker_run(struct fl_worker *w, bool stop_at_eof);
+void fl_worker_stop(struct fl_worker *w); /* any thread */
+/* Counters (any thread, momentary). */
+void fl_worker_get_stats(const struct fl_worker *w, struct fl_worker_stats *st);
+
+#endif

@@ -1,0 +1,88 @@
+/* Per-worker transmit buffers: one batch per output port.
+ *
+ * Packets decided for a port collect in its buffer; a full buffer is sent at
+ * once, and whatever is left goes out when the rx burst that produced it is
+ * done (fl_txbufs_flush_pending), so each port gets one tx call — one kick
+ * of the kernel for the kernel-backed ports — per burst, never one per packet.
+ * A bitmap of the ports with pending packets keeps the flush from walking
+ * every port.
+ *
+ * Frames longer than the port's MTU (plus Ethernet and two VLAN tags) are
+ * dropped here and counted as too_big on the output port.
+ */
+#ifndef FL_DATAPATH_TXBUF_H
+#define FL_DATAPATH_TXBUF_H
+
+#include <string.h>
+
+#include "core/batch.h"
+#include "datapath/dp.h"
+
+#define FL_TX_L2_OVERHEAD (14u + 2u * 4u)
+
+_Static_assert(FL_DP_MAX_PORTS <= 64, "pending bitmap is one word");
+
+struct fl_txbufs {
+	struct fl_dp *dp;
+	unsigned worker_id;
+	uint64_t pending; /* bit per slot with packets waiting */
+	struct fl_batch buf[FL_DP_MAX_PORTS];
+};
+
+static inline void fl_txbufs_init(struct fl_txbufs *t, struct fl_dp *dp, unsigned worker_id)
+{
+	t->dp = dp;
+	t->worker_id = worker_id;
+	t->pending = 0;
+	memset(t->buf, 0, sizeof(t->buf));
+}
+
+static inline void fl_txbufs_flush(struct fl_txbufs *t, struct fl_pool_cache *cache,
+				   unsigned slot)
+{
+	struct fl_port *port = t->dp->ports[slot];
+	struct fl_batch *b = &t->buf[slot];
+
+	fl_port_tx_burst(port, t->worker_id % port->n_txq, cache, b->pkts, b->count);
+	b->count = 0;
+	t->pending &= ~(1ull << slot);
+}
+
+static inline void fl_txbufs_flush_pending(struct fl_txbufs *t, struct fl_pool_cache *cache)
+{
+	while (t->pending)
+		fl_txbufs_flush(t, cache, (unsigned)__builtin_ctzll(t->pending));
+}
+
+static inline void fl_txbufs_flush_all(struct fl_txbufs *t, struct fl_pool_cache *cache)
+{
+	if (t->dp)
+		fl_txbufs_flush_pending(t, cache);
+}
+
+/* Queue n packets for the port in `slot`. */
+static inline void fl_txbufs_add_burst(struct fl_txbufs *t, struct fl_pool_cache *cache,
+				       unsigned slot, struct fl_pkt **pkts, unsigned n)
+{
+	struct fl_port *port = t->dp->ports[slot];
+	struct fl_batch *b = &t->buf[slot];
+	unsigned max_len = port->mtu + FL_TX_L2_OVERHEAD, i;
+
+	for (i = 0; i < n; i++) {
+		struct fl_pkt *pkt = pkts[i];
+
+		if (FL_UNLIKELY(pkt->len > max_len)) {
+			fl_port_count_tx_drop(port, t->worker_id % port->n_txq,
+					      FL_PORT_DROP_TOO_BIG, 1);
+			fl_pool_put(cache, pkt);
+			continue;
+		}
+		b->pkts[b->count++] = pkt;
+		if (FL_UNLIKELY(b->count == FL_BATCH_MAX))
+			fl_txbufs_flush(t, cache, slot);
+	}
+	if (b->count)
+		t->pending |= 1ull << slot;
+}
+
+#endif

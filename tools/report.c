@@ -1,0 +1,139 @@
+/* Counter reports: a table for people, one JSON object for scripts. */
+#include "report.h"
+
+#include <inttypes.h>
+
+#include "core/time.h"
+
+static void print_drops_json(FILE *out, const uint64_t *drops)
+{
+	unsigned d;
+
+	fputc('{', out);
+	for (d = 0; d < FL_PORT_DROP_MAX; d++)
+		fprintf(out, "%s\"%s\":%" PRIu64, d ? "," : "", fl_port_drop_name(d), drops[d]);
+	fputc('}', out);
+}
+
+static void print_json(FILE *out, struct fl_dp *dp, const struct fl_worker_stats *ws,
+		       uint64_t elapsed_ns)
+{
+	double secs = (double)elapsed_ns / 1e9;
+	unsigned i, e;
+
+	fprintf(out, "{\"elapsed_s\":%.6f,\"ports\":[", secs);
+	for (i = 0; i < dp->n_ports; i++) {
+		struct fl_port *port = dp->ports[i];
+		struct fl_port_stats st;
+
+		fl_port_get_stats(port, &st);
+		fprintf(out,
+			"%s{\"name\":\"%s\",\"port_no\":%" PRIu32 ",\"type\":\"%s\","
+			"\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ","
+			"\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"rx_drops\":",
+			i ? "," : "", port->name, port->port_no, port->ops->type, st.rx_packets,
+			st.rx_bytes, st.tx_packets, st.tx_bytes);
+		print_drops_json(out, st.rx_drops);
+		fputs(",\"tx_drops\":", out);
+		print_drops_json(out, st.tx_drops);
+		fputc('}', out);
+	}
+	fprintf(out,
+		"],\"worker\":{\"packets\":%" PRIu64 ",\"batches\":%" PRIu64 ",\"loops\":%" PRIu64
+		",\"idle_loops\":%" PRIu64 ",\"sleeps\":%" PRIu64 ",\"dropped\":%" PRIu64
+		",\"busy_cycles\":%" PRIu64 ",\"pps\":%.0f},\"parse_errors\":{",
+		ws->packets, ws->batches, ws->loops, ws->idle_loops, ws->sleeps, ws->dropped,
+		ws->busy_cycles, secs > 0 ? (double)ws->packets / secs : 0.0);
+	for (e = 1; e < FL_PARSE_ERR_MAX; e++)
+		fprintf(out, "%s\"%s\":%" PRIu64, e > 1 ? "," : "", fl_parse_err_name(e),
+			ws->parse.errors[e]);
+	fputs("}}\n", out);
+}
+
+static void print_drop_line(FILE *out, const char *port, const char *dir, const uint64_t *drops)
+{
+	unsigned d;
+
+	for (d = 0; d < FL_PORT_DROP_MAX; d++)
+		if (drops[d])
+			fprintf(out, "  %-12s %s %-10s %12" PRIu64 "  (%s)\n", port, dir,
+				fl_port_drop_name(d), drops[d], fl_port_drop_text(d));
+}
+
+static void print_text(FILE *out, struct fl_dp *dp, const struct fl_worker_stats *ws,
+		       uint64_t elapsed_ns)
+{
+	double secs = (double)elapsed_ns / 1e9;
+	bool any = false;
+	unsigned i, e;
+
+	fprintf(out, "%-12s %5s %14s %16s %14s %16s\n", "port", "no", "rx_packets", "rx_bytes",
+		"tx_packets", "tx_bytes");
+	for (i = 0; i < dp->n_ports; i++) {
+		struct fl_port_stats st;
+
+		fl_port_get_stats(dp->ports[i], &st);
+		fprintf(out, "%-12s %5" PRIu32 " %14" PRIu64 " %16" PRIu64 " %14" PRIu64
+			     " %16" PRIu64 "\n",
+			dp->ports[i]->name, dp->ports[i]->port_no, st.rx_packets, st.rx_bytes,
+			st.tx_packets, st.tx_bytes);
+	}
+	for (i = 0; i < dp->n_ports; i++) {
+		struct fl_port_stats st;
+		unsigned d;
+
+		fl_port_get_stats(dp->ports[i], &st);
+		for (d = 0; d < FL_PORT_DROP_MAX; d++) {
+			if (!st.rx_drops[d] && !st.tx_drops[d])
+				continue;
+			if (!any)
+				fputs("drops:\n", out);
+			any = true;
+			break;
+		}
+		print_drop_line(out, dp->ports[i]->name, "rx", st.rx_drops);
+		print_drop_line(out, dp->ports[i]->name, "tx", st.tx_drops);
+	}
+	for (e = 1; e < FL_PARSE_ERR_MAX; e++)
+		if (ws->parse.errors[e])
+			fprintf(out, "parse error %-14s %12" PRIu64 "  (%s)\n", fl_parse_err_name(e),
+				ws->parse.errors[e], fl_parse_err_text(e));
+	fprintf(out, "worker: %" PRIu64 " packets in %" PRIu64 " batches (%.1f per batch), "
+		     "%" PRIu64 " loops, %" PRIu64 " idle, %" PRIu64 " sleeps",
+		ws->packets, ws->batches,
+		ws->batches ? (double)ws->packets / (double)ws->batches : 0.0, ws->loops,
+		ws->idle_loops, ws->sleeps);
+	if (ws->packets)
+		fprintf(out, ", %.1f cycles/packet busy",
+			(double)ws->busy_cycles / (double)ws->packets);
+	fputc('\n', out);
+	fprintf(out, "elapsed %.3f s, %.3f Mpps received\n", secs,
+		secs > 0 ? (double)ws->packets / secs / 1e6 : 0.0);
+}
+
+void fl_report_print(FILE *out, struct fl_dp *dp, const struct fl_worker *w,
+		     uint64_t elapsed_ns, int json)
+{
+	struct fl_worker_stats ws;
+
+	fl_worker_get_stats(w, &ws);
+	if (json)
+		print_json(out, dp, &ws, elapsed_ns);
+	else
+		print_text(out, dp, &ws, elapsed_ns);
+	fflush(out);
+}
+
+unsigned fl_report_port_errors(FILE *out, const struct fl_dp *dp)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < dp->n_ports; i++) {
+		if (dp->ports[i]->error[0]) {
+			fprintf(out, "flowlane: port %s: %s\n", dp->ports[i]->name,
+				dp->ports[i]->error);
+			n++;
+		}
+	}
+	return n;
+}
