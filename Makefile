@@ -24,7 +24,7 @@ deps:
 	@scripts/deps.sh
 
 build/release/build.ninja:
-	$(MESON) setup build/release --buildtype=release
+	$(MESON) setup build/release --buildtype=release -Doptimization=2
 build/debug/build.ninja:
 	$(MESON) setup build/debug --buildtype=debug
 build/san/build.ninja:

@@ -25,16 +25,19 @@ uint32_t fl_crc32c(const void *data, size_t len, uint32_t seed);
 uint32_t fl_crc32c_sw(const void *data, size_t len, uint32_t seed);
 uint32_t fl_crc32c_hw(const void *data, size_t len, uint32_t seed);
 
-/* Hash of a 64-bit word sequence (flow keys): n words, one crc32 each. */
+/* Hash of a 64-bit word sequence (flow keys): n words, one crc32 each. Equal
+ * to fl_crc32c(w, n * 8, seed): same seed convention (register starts at
+ * ~seed, result inverted), so the two can be mixed and tested against each
+ * other. */
 static inline uint32_t fl_hash_words(const uint64_t *w, size_t n, uint32_t seed)
 {
 #if defined(__SSE4_2__)
-	uint64_t h = seed;
+	uint64_t h = (uint32_t)~seed;
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		h = __builtin_ia32_crc32di(h, w[i]);
-	return (uint32_t)h;
+	return ~(uint32_t)h;
 #else
 	return fl_crc32c(w, n * 8, seed);
 #endif

@@ -21,6 +21,9 @@
  *      consumer: load-acquire of prod.tail before reading slots
  *  (B) consumer: store-release of cons.tail after reading slots
  *      producer: load-acquire of cons.tail before overwriting slots
+ * and, between threads of the same side (several producers or consumers),
+ *  (C) the head CAS is a release, the head loads are acquires, and the wait
+ *      for earlier reservations in fl_ring__publish is an acquire.
  *
  * A single producer (or consumer) keeps a private copy of the other side's
  * tail and only reloads it when the copy says the ring is full (empty), so in
@@ -119,8 +122,13 @@ fl_ring__reserve(struct fl_ring_side *self, struct fl_ring_side *other,
 		}
 		if (want == 0)
 			return 0;
+		/* (C) release on success pairs with the acquire loads of head (the
+		 * one above and a failed CAS) in the other threads of this side:
+		 * whoever sees our new head also sees a tail of the other side at
+		 * least as new as the one we checked, so its room never underflows
+		 * and it cannot reserve slots that are not published yet. */
 		if (atomic_compare_exchange_weak_explicit(&self->head, &head, head + want,
-							  memory_order_acquire,
+							  memory_order_acq_rel,
 							  memory_order_acquire)) {
 			*start = head;
 			return want;
@@ -129,12 +137,17 @@ fl_ring__reserve(struct fl_ring_side *self, struct fl_ring_side *other,
 }
 
 /* Publish [start, start+n) on `self`: wait for earlier reservations (several
- * threads only), then move the tail with release semantics (A or B). */
+ * threads only), then move the tail with release semantics (A or B).
+ * (C) The wait is an acquire: it pairs with the earlier thread's store-release of
+ * the tail, so that thread's slot accesses happen before our release and
+ * reach whoever acquires our tail. (A store is not part of another thread's
+ * release sequence; with a relaxed wait the other side would synchronise
+ * with us only, not with the earlier thread whose slots it then touches.) */
 static FL_ALWAYS_INLINE void fl_ring__publish(struct fl_ring_side *self, bool single,
 					      uint32_t start, unsigned n)
 {
 	if (!single)
-		while (atomic_load_explicit(&self->tail, memory_order_relaxed) != start)
+		while (atomic_load_explicit(&self->tail, memory_order_acquire) != start)
 			fl_ring_pause();
 	atomic_store_explicit(&self->tail, start + n, memory_order_release);
 }

@@ -4,7 +4,8 @@
  * separated list of key=value options and at most one bare value first
  * ("pcap:in.pcap,loop=inf", "gen:flows=1024,size=64", "ring:a"). Every
  * backend is one file implementing the small ops table below, listed in one
- * array in port.c.
+ * array in port.c. Every backend also accepts mtu=N (68 to 2030, default
+ * 1500), which port.c handles; numbers take k/M/G (x1000) suffixes.
  *
  * Queues: a port has n_rxq receive and n_txq transmit queues. Each queue is
  * served by exactly one thread at a time (the worker it is assigned to), so
@@ -87,7 +88,9 @@ struct fl_port_ops {
 	size_t priv_size;  /* backend state, zeroed, at port->priv */
 
 	/* Set up: read args, set n_rxq/n_txq (default 1 each), acquire resources.
-	 * Returns 0 or a negative errno with a message in err. */
+	 * Returns 0 or a negative errno with a message in err. name, spec, pool,
+	 * mtu and priv are set; rxq/txq are allocated after open returns (their
+	 * size is what open decides), so open must not touch them. */
 	int (*open)(struct fl_port *port, const struct fl_port_args *args, char *err,
 		    size_t errlen);
 	void (*close)(struct fl_port *port);
@@ -139,6 +142,10 @@ const char *fl_port_arg(const struct fl_port_args *args, const char *key);
  * -EINVAL with "TYPE: option KEY: ..." in err. */
 int fl_port_arg_u64(const struct fl_port_args *args, const char *key, uint64_t def,
 		    uint64_t min, uint64_t max, uint64_t *out, char *err, size_t errlen);
+/* The value parser behind fl_port_arg_u64, for parts of a value ("size=64-128"):
+ * decimal with an optional k, M or G (x1000) suffix. */
+int fl_port_parse_u64(const char *type, const char *key, const char *value, uint64_t min,
+		      uint64_t max, uint64_t *out, char *err, size_t errlen);
 
 /* Open a port from a spec. NULL with a message in err (errno set) on failure:
  * unknown type, unknown option, bad value, resource errors. */
