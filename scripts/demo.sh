@@ -29,9 +29,11 @@ step "4. The same run, counters as JSON for scripts" \
 	"flowlane --json -p in=pcap:demo.pcap -p out=null: -m in=out"
 "$flowlane" --json -p in=pcap:"$t/demo.pcap" -p out=null: -m in=out
 
-step "5. How fast: the capture replayed from memory -> parse -> forward -> null, one core" \
+step "5. How fast, on one core: a capture replayed from memory -> parse -> forward -> null" \
 	"flowlane-bench forward --pcap demo.pcap --runs 3; flowlane-bench forward parse-ipv4-udp --runs 3"
+echo "-- the demo capture (64..1500 byte frames):"
 "$bench" forward --pcap "$t/demo.pcap" --runs 3
+echo "-- 64-byte frames of one flow, and the parser alone on 64-byte IPv4/UDP:"
 "$bench" forward parse-ipv4-udp --runs 3 | tail -n +2
 
 printf '\nDone. See README.md for more (flowlane --help, flowlane-bench --list).\n'
