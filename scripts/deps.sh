@@ -9,7 +9,7 @@ set -euo pipefail
 
 pkgs=(
 	gcc make pkg-config meson ninja-build python3
-	libpcap-dev libcmocka-dev
+	libpcap-dev libcmocka-dev liburcu-dev
 	clang libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for fuzzing
 )
 if [[ "${1:-}" == "--bench" ]]; then
