@@ -27,6 +27,10 @@ extern const struct bench_scenario bench_core_scenarios[];
 extern const unsigned bench_core_n;
 extern const struct bench_scenario bench_parse_scenarios[];
 extern const unsigned bench_parse_n;
+extern const struct bench_scenario bench_cache_scenarios[];
+extern const unsigned bench_cache_n;
+extern const struct bench_scenario bench_classifier_scenarios[];
+extern const unsigned bench_classifier_n;
 extern const struct bench_scenario bench_forward_scenarios[];
 extern const unsigned bench_forward_n;
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "core/compiler.h"
 #include "core/log.h"
 #include "core/time.h"
 
@@ -24,35 +25,36 @@ struct result {
 	unsigned runs;
 };
 
+/* Every scenario file, in the order of the layers they measure. */
+static const struct {
+	const struct bench_scenario *list;
+	const unsigned *n;
+} groups[] = {
+	{bench_core_scenarios, &bench_core_n},
+	{bench_parse_scenarios, &bench_parse_n},
+	{bench_cache_scenarios, &bench_cache_n},
+	{bench_classifier_scenarios, &bench_classifier_n},
+	{bench_forward_scenarios, &bench_forward_n},
+};
+
 static const struct bench_scenario *find_scenario(const char *name)
 {
-	static const struct {
-		const struct bench_scenario *list;
-		const unsigned *n;
-	} groups[] = {
-		{bench_core_scenarios, &bench_core_n},
-		{bench_parse_scenarios, &bench_parse_n},
-		{bench_forward_scenarios, &bench_forward_n},
-	};
 	unsigned g, i;
 
-	for (g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
+	for (g = 0; g < FL_ARRAY_SIZE(groups); g++)
 		for (i = 0; i < *groups[g].n; i++)
-			if (!name || strcmp(groups[g].list[i].name, name) == 0)
+			if (strcmp(groups[g].list[i].name, name) == 0)
 				return &groups[g].list[i];
 	return NULL;
 }
 
 static void for_each_scenario(void (*fn)(const struct bench_scenario *, void *), void *arg)
 {
-	unsigned i;
+	unsigned g, i;
 
-	for (i = 0; i < bench_core_n; i++)
-		fn(&bench_core_scenarios[i], arg);
-	for (i = 0; i < bench_parse_n; i++)
-		fn(&bench_parse_scenarios[i], arg);
-	for (i = 0; i < bench_forward_n; i++)
-		fn(&bench_forward_scenarios[i], arg);
+	for (g = 0; g < FL_ARRAY_SIZE(groups); g++)
+		for (i = 0; i < *groups[g].n; i++)
+			fn(&groups[g].list[i], arg);
 }
 
 static int cmp_double(const void *a, const void *b)

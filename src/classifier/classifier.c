@@ -1,0 +1,391 @@
+/* The classifier's writer side: create/destroy, insert/remove, prefix
+ * configuration, deferred publication, memory accounting.
+ *
+ * Insert and remove are O(1) expected: find the subtable by mask (a hash
+ * map), hash the value, probe, link the rule into its value's priority list.
+ * A value seen for the first time also takes a table slot, one count in each
+ * stage index and one count in each enabled trie; the last rule of a value
+ * gives them back. Everything an insert may need to allocate is allocated
+ * before the first change a reader could see, so a failed insert changes
+ * nothing (DESIGN.md, Bad input).
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classifier/classifier_private.h"
+
+void fl_cls_rule_init(struct fl_cls_rule *rule, const struct fl_match *match, int priority,
+		      uint64_t add_version)
+{
+	memset(rule, 0, offsetof(struct fl_cls_rule, match));
+	rule->match = *match;
+	fl_match_normalize(&rule->match);
+	rule->priority = priority;
+	rule->add_version = add_version;
+	rule->remove_version = FL_CLS_VERSION_NOT_REMOVED;
+}
+
+struct fl_classifier *fl_cls_create(void)
+{
+	struct fl_classifier *cls = calloc(1, sizeof(*cls));
+	unsigned f;
+
+	if (!cls)
+		goto fail;
+	for (f = 0; f < CLS_N_TRIES; f++) {
+		cls->tries[f] = calloc(1, sizeof(struct cls_trie));
+		if (!cls->tries[f])
+			goto free_tries;
+	}
+	cls->prefix_fields = FL_CLS_PREFIX_ALL;
+	return cls;
+
+free_tries:
+	for (f = 0; f < CLS_N_TRIES; f++)
+		free(cls->tries[f]);
+	free(cls);
+fail:
+	errno = ENOMEM;
+	return NULL;
+}
+
+void fl_cls_destroy(struct fl_classifier *cls)
+{
+	struct fl_cls_subtable *st, *next;
+	unsigned f;
+
+	if (!cls)
+		return;
+	for (st = cls->subtables; st; st = next) {
+		next = st->next_st;
+		cls_subtable_free(cls, st);
+	}
+	for (st = cls->dead; st; st = next) {
+		next = st->map_next;
+		cls_subtable_free(cls, st);
+	}
+	for (f = 0; f < CLS_N_TRIES; f++)
+		if (cls->tries[f])
+			cls_trie_retire(cls, cls->tries[f]);
+	if (cls->pvec)
+		cls_retire(cls, cls->pvec, 0);
+	free(cls->map);
+	cls_retire(cls, cls, sizeof(*cls));
+	cls_retire_flush(cls, true);
+}
+
+/* Masked value words (subtable order) and the stage hashes of a rule. */
+static uint32_t rule_hashes(const struct fl_cls_subtable *st, const struct fl_cls_rule *rule,
+			    uint64_t *masked, uint32_t *stage_h)
+{
+	const uint64_t *vw = fl_key_words(&rule->match.value);
+	unsigned s, from = 0;
+	uint32_t h = 0;
+
+	for (s = 0; s < st->n_stages; s++) {
+		h = cls_hash_range(st, vw, masked, from, st->stage_end[s], h);
+		from = st->stage_end[s];
+		stage_h[s] = cls_hash_final(h);
+	}
+	return cls_hash_final(h);
+}
+
+static bool versions_overlap(const struct fl_cls_rule *a, const struct fl_cls_rule *b)
+{
+	return a->add_version < b->remove_version && b->add_version < a->remove_version;
+}
+
+/* Room in the table and the stage indices for one more value. */
+static int reserve_value(struct fl_classifier *cls, struct fl_cls_subtable *st)
+{
+	uint32_t cap = cls_table_capacity(st->n_heads + 1), used;
+	unsigned s;
+
+	if (cls_table_full(st->table->mask, st->n_used + 1)) {
+		struct cls_rtable *nt = cls_rtable_rebuild(st->table, cap), *old = st->table;
+
+		if (!nt)
+			return -ENOMEM;
+		CLS_STORE_REL(&st->table, nt); /* T2 */
+		cls_retire(cls, old, cls_rtable_bytes(old));
+		st->n_used = st->n_heads;
+	}
+	for (s = 0; s + 1 < st->n_stages; s++) {
+		struct cls_ctable *old = st->index[s], *ni;
+
+		if (!cls_table_full(old->mask, st->index_used[s] + 1))
+			continue;
+		ni = cls_ctable_rebuild(old, cap, &used);
+		if (!ni)
+			return -ENOMEM;
+		CLS_STORE_REL(&st->index[s], ni); /* T2 */
+		cls_retire(cls, old, cls_ctable_bytes(old));
+		st->index_used[s] = used;
+	}
+	return 0;
+}
+
+static void tries_remove(struct fl_classifier *cls, const struct fl_cls_subtable *st,
+			 const struct fl_cls_rule *rule, unsigned fields)
+{
+	while (fields) {
+		unsigned f = (unsigned)__builtin_ctz(fields);
+		struct cls_prefix p = cls_prefix_get(&rule->match.value, f);
+
+		fields &= fields - 1;
+		cls_trie_remove(cls, cls->tries[f], &p, st->plen[f]);
+	}
+}
+
+static int tries_insert(struct fl_classifier *cls, const struct fl_cls_subtable *st,
+			const struct fl_cls_rule *rule, unsigned fields)
+{
+	unsigned done = 0;
+
+	while (fields) {
+		unsigned f = (unsigned)__builtin_ctz(fields);
+		struct cls_prefix p = cls_prefix_get(&rule->match.value, f);
+
+		fields &= fields - 1;
+		if (cls_trie_insert(cls, cls->tries[f], &p, st->plen[f])) {
+			tries_remove(cls, st, rule, done);
+			return -ENOMEM;
+		}
+		done |= 1u << f;
+	}
+	return 0;
+}
+
+int fl_cls_insert(struct fl_classifier *cls, struct fl_cls_rule *rule)
+{
+	uint64_t masked[FL_KEY_WORDS];
+	uint32_t stage_h[CLS_N_STAGES], h;
+	struct fl_cls_subtable *st;
+	struct fl_cls_rule *head, *prev, *r;
+	struct cls_pvec *nv;
+	unsigned s, tries;
+	bool new_st = false;
+	long slot;
+	int err;
+
+	st = cls_subtable_find(cls, &rule->match.mask);
+	if (!st) {
+		st = cls_subtable_create(cls, &rule->match.mask);
+		if (!st)
+			return -ENOMEM;
+		new_st = true;
+	}
+	h = rule_hashes(st, rule, masked, stage_h);
+	rule->hash = h;
+	slot = cls_rtable_find(st->table, h, masked, st->idx, st->n_words);
+
+	if (slot >= 0) {
+		/* Another priority (or version) of a value already here. */
+		head = st->table->heads[slot];
+		for (r = head; r; r = r->next)
+			if (r->priority == rule->priority && versions_overlap(r, rule))
+				return -EEXIST;
+		nv = cls_pvec_prepare(cls, st, rule->priority, &err);
+		if (err)
+			return err;
+		for (prev = NULL, r = head; r && r->priority >= rule->priority; r = r->next)
+			prev = r;
+		rule->next = r;
+		rule->subtable = st;
+		/* N1: the rule is complete before it is linked. */
+		if (prev)
+			CLS_STORE_REL(&prev->next, rule);
+		else
+			CLS_STORE_REL(&st->table->heads[slot], rule);
+	} else {
+		tries = st->trie_fields & cls->prefix_fields;
+		err = reserve_value(cls, st);
+		if (!err)
+			err = tries_insert(cls, st, rule, tries);
+		if (err)
+			goto fail;
+		nv = cls_pvec_prepare(cls, st, rule->priority, &err);
+		if (err) {
+			tries_remove(cls, st, rule, tries);
+			goto fail;
+		}
+		/* Indices and tries first: a reader that finds the rule in
+		 * the table also gets past them. */
+		for (s = 0; s + 1 < st->n_stages; s++)
+			st->index_used[s] += cls_ctable_inc(st->index[s], stage_h[s]);
+		rule->next = NULL;
+		rule->subtable = st;
+		st->n_used += cls_rtable_add(st->table, h, rule);
+		st->n_heads++;
+	}
+	st->n_rules++;
+	cls->n_rules++;
+	cls_subtable_prio_added(cls, st, rule->priority, nv);
+	cls_retire_flush(cls, false);
+	return 0;
+
+fail:
+	if (new_st)
+		cls_subtable_destroy(cls, st);
+	cls_retire_flush(cls, false);
+	return err;
+}
+
+void fl_cls_remove(struct fl_classifier *cls, struct fl_cls_rule *rule)
+{
+	struct fl_cls_subtable *st = rule->subtable;
+	uint64_t masked[FL_KEY_WORDS];
+	uint32_t stage_h[CLS_N_STAGES];
+	struct cls_rtable *t;
+	struct fl_cls_rule *prev;
+	unsigned s;
+	long slot;
+
+	if (!st)
+		return;
+	t = st->table;
+	rule_hashes(st, rule, masked, stage_h);
+	slot = cls_rtable_find(t, rule->hash, masked, st->idx, st->n_words);
+	assert(slot >= 0);
+	if (t->heads[slot] == rule) {
+		if (rule->next) {
+			CLS_STORE_REL(&t->heads[slot], rule->next); /* N1 */
+		} else {
+			/* Last rule of this value: the slot becomes a
+			 * tombstone; its hash stays for probes going past. */
+			CLS_STORE_REL(&t->heads[slot], CLS_TOMB); /* N1 */
+			st->n_heads--;
+			for (s = 0; s + 1 < st->n_stages; s++)
+				cls_ctable_dec(st->index[s], stage_h[s]);
+			tries_remove(cls, st, rule, st->trie_fields & cls->prefix_fields);
+		}
+	} else {
+		for (prev = t->heads[slot]; prev->next != rule; prev = prev->next)
+			;
+		CLS_STORE_REL(&prev->next, rule->next); /* N1 */
+	}
+	/* rule->next stays: a reader may be standing on the rule. */
+	rule->subtable = NULL;
+	st->n_rules--;
+	cls->n_rules--;
+	if (st->n_rules == 0)
+		cls_subtable_destroy(cls, st);
+	else
+		cls_subtable_prio_removed(cls, st, rule->priority);
+	cls_retire_flush(cls, false);
+}
+
+/* Fill trie t of field f with every value of every subtable masked with a
+ * prefix on it. */
+static int trie_build(struct fl_classifier *cls, struct cls_trie *t, unsigned f)
+{
+	struct fl_cls_subtable *st;
+	uint32_t i;
+
+	for (st = cls->subtables; st; st = st->next_st) {
+		const struct cls_rtable *rt = st->table;
+
+		if (!(st->trie_fields & (1u << f)))
+			continue;
+		for (i = 0; i <= rt->mask; i++) {
+			struct cls_prefix p;
+
+			if (!rt->hashes[i] || rt->heads[i] == CLS_TOMB)
+				continue;
+			p = cls_prefix_get(&rt->heads[i]->match.value, f);
+			if (cls_trie_insert(cls, t, &p, st->plen[f]))
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int fl_cls_set_prefixes(struct fl_classifier *cls, unsigned fields)
+{
+	struct cls_trie *built[CLS_N_TRIES] = {NULL};
+	unsigned on, off, f;
+
+	if (fields & ~FL_CLS_PREFIX_ALL)
+		return -EINVAL;
+	on = fields & ~cls->prefix_fields;
+	off = cls->prefix_fields & ~fields;
+	/* New tries are built completely before anything is published. */
+	for (f = 0; f < CLS_N_TRIES; f++) {
+		if (!(on & (1u << f)))
+			continue;
+		built[f] = calloc(1, sizeof(*built[f]));
+		if (!built[f] || trie_build(cls, built[f], f))
+			goto unwind;
+	}
+	for (f = 0; f < CLS_N_TRIES; f++) {
+		if (on & (1u << f)) {
+			CLS_STORE_REL(&cls->tries[f], built[f]); /* P1 */
+		} else if (off & (1u << f)) {
+			struct cls_trie *t = cls->tries[f];
+
+			CLS_STORE_REL(&cls->tries[f], NULL); /* P1 */
+			cls_trie_retire(cls, t);
+		}
+	}
+	cls->prefix_fields = fields;
+	cls_retire_flush(cls, true);
+	return 0;
+
+unwind:
+	for (f = 0; f < CLS_N_TRIES; f++)
+		if (built[f])
+			cls_trie_retire(cls, built[f]);
+	cls_retire_flush(cls, true);
+	return -ENOMEM;
+}
+
+unsigned fl_cls_get_prefixes(const struct fl_classifier *cls)
+{
+	return cls->prefix_fields;
+}
+
+void fl_cls_defer(struct fl_classifier *cls)
+{
+	cls->deferred = true;
+}
+
+void fl_cls_publish(struct fl_classifier *cls)
+{
+	cls->deferred = false;
+	if (cls->pvec_dirty)
+		cls_pvec_publish(cls); /* on failure it stays dirty: retried on the next change */
+	cls_retire_flush(cls, true);
+}
+
+size_t fl_cls_count(const struct fl_classifier *cls)
+{
+	return cls->n_rules;
+}
+
+unsigned fl_cls_n_subtables(const struct fl_classifier *cls)
+{
+	return cls->n_subtables;
+}
+
+size_t fl_cls_memory(const struct fl_classifier *cls)
+{
+	const struct fl_cls_subtable *st;
+	size_t bytes = sizeof(*cls);
+	unsigned f;
+
+	for (st = cls->subtables; st; st = st->next_st)
+		bytes += cls_subtable_bytes(st);
+	for (st = cls->dead; st; st = st->map_next)
+		bytes += cls_subtable_bytes(st);
+	for (f = 0; f < CLS_N_TRIES; f++)
+		if (cls->tries[f])
+			bytes += sizeof(struct cls_trie) +
+				 cls->tries[f]->n_nodes * sizeof(struct cls_trie_node);
+	if (cls->pvec)
+		bytes += sizeof(*cls->pvec) + cls->pvec->n * sizeof(cls->pvec->e[0]);
+	if (cls->map)
+		bytes += ((size_t)cls->map_mask + 1) * sizeof(cls->map[0]);
+	return bytes;
+}

@@ -1,0 +1,340 @@
+/* Classifier internals shared by its files:
+ *
+ *   classifier.c     create/destroy, insert/remove, configuration, memory
+ *   cls_lookup.c     the lookup (readers)
+ *   cls_iter.c       find_exactly and cursors (writer)
+ *   cls_subtable.c   subtables: creation from a mask, max priority, the
+ *                    priority-ordered vector lookups walk, the mask map
+ *   cls_table.c      the two RCU open-addressing tables a subtable uses
+ *   cls_trie.c       prefix tries
+ *   cls_rcu.c        deferred freeing after a grace period
+ *
+ * Every structure a reader can reach is either constant once published, or
+ * changed only by single aligned stores (release for pointers) that leave it
+ * consistent, or replaced whole: built aside, published with one release
+ * store of a pointer, the old one retired (freed after a grace period).
+ * Fields marked "writer" are never read by lookups.
+ *
+ * The release/acquire pairings (each use in the code names its pair):
+ *   T1  table slot: payload stored, then the hash (release) | hash loaded
+ *       (acquire), then the payload
+ *   T2  whole table, stage index or subtable vector: built, then the
+ *       pointer stored (release) | pointer loaded (acquire)
+ *   V1  a subtable's priority raised in place in the vector, after its new
+ *       rules are linked (release) | entry priority loaded (acquire)
+ *   N1  trie node filled, then linked (release) | link loaded (acquire);
+ *       also rule list links and table heads: rule complete, then linked
+ *   P1  a field's trie built, then fl_classifier.tries[f] set (release) |
+ *       loaded (acquire) once per lookup and field
+ */
+#ifndef FL_CLASSIFIER_PRIVATE_H
+#define FL_CLASSIFIER_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classifier/classifier.h"
+#include "core/compiler.h"
+#include "core/hash.h"
+
+#define CLS_N_STAGES 4
+#define CLS_N_TRIES 4
+
+/* Load/store helpers; every use names its pairing. */
+#define CLS_LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define CLS_LOAD_RLX(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define CLS_STORE_REL(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define CLS_STORE_RLX(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+/* ---- cls_table.c: open addressing, linear probing, replaced whole ----
+ *
+ * Both tables keep 32-bit hashes in one array (16 per cache line, scanned
+ * without touching anything else) and the payload in a parallel array, in
+ * one allocation. Hash 0 marks an empty slot (cls_hash_final never returns
+ * it). A used slot never becomes empty again until the table is rebuilt:
+ * removal leaves a tombstone (payload TOMB, or count 0 in a ctable, which
+ * keeps its hash), so a probe sequence a reader follows is never cut short;
+ * a later insert may reuse an rtable tombstone. Filling a slot writes the
+ * payload, then the hash with a release store; readers load the hash with
+ * acquire before the payload (pairing T1). Growth and tombstone cleanup
+ * build a new table and publish it whole (pairing T2: release store of the
+ * table pointer, acquire load by readers).
+ */
+
+#define CLS_TOMB ((struct fl_cls_rule *)(uintptr_t)1)
+
+/* hash of the full masked value -> highest-priority rule with that value */
+struct cls_rtable {
+	uint32_t mask; /* capacity - 1 */
+	uint32_t pad_;
+	struct fl_cls_rule **heads; /* points into this allocation, after hashes */
+	uint32_t hashes[];
+};
+
+/* hash of the masked value up to a stage -> number of distinct values */
+struct cls_ctable {
+	uint32_t mask;
+	uint32_t pad_;
+	uint32_t *counts;
+	uint32_t hashes[];
+};
+
+/* The last step of every hash the tables store or look for. CRC32C is
+ * linear over GF(2), so values in a regular pattern can land in a regular
+ * pattern of slots and make linear probing cluster: 1M values spaced 256
+ * apart averaged 2.3 extra probes per insert with the raw CRC, 0.46 (what
+ * random hashes give at that load) after this multiply and shift. 0 marks
+ * an empty slot, so it is never returned. */
+static inline uint32_t cls_hash_final(uint32_t h)
+{
+	h *= 0x9e3779b1u;
+	h ^= h >> 15;
+	return h ? h : 1;
+}
+
+struct cls_rtable *cls_rtable_alloc(uint32_t capacity);
+size_t cls_rtable_bytes(const struct cls_rtable *t);
+/* Writer: slot of the live entry with this hash whose head has this value,
+ * or -1. */
+long cls_rtable_find(const struct cls_rtable *t, uint32_t hash, const uint64_t *masked,
+		     const uint8_t *idx, unsigned n_words);
+/* Writer: put a new head in a free slot (empty or tombstone); returns true
+ * when the slot was empty (one more used slot). The caller ensured room. */
+bool cls_rtable_add(struct cls_rtable *t, uint32_t hash, struct fl_cls_rule *head);
+/* Writer: copy the live entries into a fresh table of `capacity` slots. */
+struct cls_rtable *cls_rtable_rebuild(const struct cls_rtable *t, uint32_t capacity);
+
+struct cls_ctable *cls_ctable_alloc(uint32_t capacity);
+size_t cls_ctable_bytes(const struct cls_ctable *t);
+/* Writer: +1 for hash (the caller ensured room); returns true when a slot
+ * went from empty to used. */
+bool cls_ctable_inc(struct cls_ctable *t, uint32_t hash);
+void cls_ctable_dec(struct cls_ctable *t, uint32_t hash);
+struct cls_ctable *cls_ctable_rebuild(const struct cls_ctable *t, uint32_t capacity,
+				      uint32_t *used);
+
+/* Reader: is there a value with this stage hash? */
+static inline bool cls_ctable_contains(const struct cls_ctable *t, uint32_t hash)
+{
+	uint32_t i = hash & t->mask, h;
+
+	for (;;) {
+		h = CLS_LOAD_ACQ(&t->hashes[i]); /* T1: pairs with the release in cls_ctable_inc */
+		if (h == hash)
+			return CLS_LOAD_RLX(&t->counts[i]) != 0;
+		if (h == 0)
+			return false;
+		i = (i + 1) & t->mask;
+	}
+}
+
+/* Capacity (a power of two >= 16) for n entries at most 1/2 full; tables
+ * are rebuilt when used slots (live + tombstones) would pass 3/4. */
+static inline uint32_t cls_table_capacity(uint32_t n)
+{
+	uint32_t cap = 16;
+
+	while (cap / 2 < n)
+		cap *= 2;
+	return cap;
+}
+
+static inline bool cls_table_full(uint32_t mask, uint32_t used_after)
+{
+	return (uint64_t)used_after * 4 > (uint64_t)(mask + 1) * 3;
+}
+
+/* ---- cls_trie.c ---- */
+
+/* A prefix: up to 128 bits, left-aligned in hi:lo (IPv4 in the top 32 bits
+ * of hi). */
+struct cls_prefix {
+	uint64_t hi, lo;
+};
+
+/* A trie node covers the bits [start, end) of a path, where start is the
+ * parent's end (0 for the root). It stores the path's bits as an absolute
+ * window [max(0, end - 64), end) rather than just its own segment, so that
+ * splitting the edge above it (insert) or removing the node above it
+ * (merge on removal) never changes a published node: a reader that read the
+ * old parent compares a longer segment of the same, unchanged window.
+ * Segments are at most 64 bits, so a /128 takes at least two nodes. */
+struct cls_trie_node {
+	uint64_t bits;     /* window of the path, left-aligned; constant */
+	uint32_t n_values; /* distinct rule values with exactly this prefix (atomic) */
+	uint8_t end;       /* prefix length at this node; constant */
+	struct cls_trie_node *child[2]; /* RCU */
+};
+
+/* One field's trie. Published as a whole through fl_classifier.tries[f]
+ * (pairing P1) so that a lookup that picked it up keeps a complete trie even
+ * if the field is switched off meanwhile: switching off unpublishes it and
+ * retires it untouched. */
+struct cls_trie {
+	struct cls_trie_node *root; /* RCU */
+	size_t n_nodes;             /* writer */
+};
+
+/* A walk of a key's field down a trie, resumable: it goes only as deep as
+ * the prefix lengths asked about so far. After cls_trie_walk_to(w, limit):
+ * either done (the key fell off the trie after `depth` bits, or ran its
+ * whole width along it), or ofs >= limit; plens is complete for every
+ * length <= ofs (or every length, when done). */
+struct cls_trie_walk {
+	struct cls_prefix key;
+	const struct cls_trie_node *node; /* next node to enter */
+	unsigned ofs;      /* the key's first ofs bits run along the trie */
+	bool done;
+	unsigned depth;    /* when done: bits of the key that run along the trie (d) */
+	uint64_t plens[2]; /* bit L-1 set: some stored /L prefix matches the key */
+};
+
+/* Geometry of the four fields a trie can be on. */
+struct cls_trie_field {
+	uint16_t offset; /* byte offset in struct fl_key */
+	uint8_t n_bits;  /* 32 or 128 */
+	uint8_t word;    /* key word holding the first byte */
+};
+extern const struct cls_trie_field cls_trie_fields[CLS_N_TRIES];
+
+struct cls_prefix cls_prefix_get(const struct fl_key *k, unsigned field);
+/* Prefix length of the mask on the field: 0..n_bits, or -1 if it is not a
+ * prefix (not contiguous from the top). */
+int cls_prefix_len(const struct fl_key *mask, unsigned field);
+/* Set the first n bits of the field in wc. */
+void cls_prefix_unwildcard(struct fl_key *wc, unsigned field, unsigned n);
+
+int cls_trie_insert(struct fl_classifier *cls, struct cls_trie *t, const struct cls_prefix *p,
+		    unsigned len);
+void cls_trie_remove(struct fl_classifier *cls, struct cls_trie *t, const struct cls_prefix *p,
+		     unsigned len);
+/* Retire the trie object and all its nodes, without changing any of them. */
+void cls_trie_retire(struct fl_classifier *cls, struct cls_trie *t);
+void cls_trie_walk_start(const struct cls_trie *t, const struct cls_prefix *key,
+			 struct cls_trie_walk *w);
+void cls_trie_walk_to(struct cls_trie_walk *w, unsigned limit, unsigned n_bits);
+
+/* ---- subtables ---- */
+
+struct fl_cls_subtable {
+	/* Read by lookups; set before the subtable is first published, then
+	 * constant. The mask's nonzero words, in key order, split in stages. */
+	uint8_t n_words;
+	uint8_t n_stages;                 /* stages with at least one word */
+	uint8_t stage_end[CLS_N_STAGES];  /* stage s: words [stage_end[s-1], stage_end[s]) */
+	uint8_t trie_stage;               /* a miss from this stage on asks the tries; 0xff: none */
+	uint8_t trie_fields;              /* FL_CLS_PREFIX_* fields masked with a prefix */
+	uint8_t plen[CLS_N_TRIES];        /* that prefix's length */
+	uint8_t idx[FL_KEY_WORDS];        /* key word of each mask word */
+	uint64_t mask[FL_KEY_WORDS];
+
+	/* Replaced whole by the writer (T2). index[s] for s < n_stages - 1. */
+	struct cls_rtable *table;
+	struct cls_ctable *index[CLS_N_STAGES - 1];
+
+	/* writer */
+	uint32_t n_rules;
+	uint32_t n_heads;                 /* distinct values = live table slots */
+	uint32_t n_used;                  /* live + tombstone table slots */
+	uint32_t index_used[CLS_N_STAGES - 1];
+	int max_priority;                 /* an upper bound on every rule's priority */
+	uint32_t max_count;               /* rules at max_priority, unless stale */
+	bool max_stale;                   /* max_count unknown; recompute lazily */
+	uint32_t stale_removals;
+	int pvec_idx;                     /* position in the published vector, -1 */
+	uint32_t mask_hash;
+	struct fl_cls_subtable *map_next; /* mask map chain */
+	struct fl_cls_subtable *prev, *next_st; /* all live subtables */
+	struct fl_key full_mask;
+};
+
+/* The order lookups visit subtables in: descending max priority. Published
+ * whole (T2); an entry's priority may also be updated in place when that
+ * keeps the order (pairing V1: release store by the writer, acquire load by
+ * readers: a raised priority is seen with the rule that raised it). */
+struct cls_pvec_entry {
+	int priority;
+	struct fl_cls_subtable *st;
+};
+
+struct cls_pvec {
+	unsigned n;
+	struct cls_pvec_entry e[];
+};
+
+/* ---- cls_rcu.c: retiring memory ---- */
+
+struct cls_garbage;
+
+/* Free p (of `bytes`, for the flush policy) after a grace period. */
+void cls_retire(struct fl_classifier *cls, void *p, size_t bytes);
+/* End of a writer operation: hand retired memory over when enough piled up
+ * (force: whatever there is). */
+void cls_retire_flush(struct fl_classifier *cls, bool force);
+
+/* ---- the classifier ---- */
+
+struct fl_classifier {
+	/* read by lookups */
+	struct cls_pvec *pvec;       /* RCU (T2) */
+	struct cls_trie *tries[CLS_N_TRIES]; /* RCU (P1); NULL: field has no trie */
+
+	/* writer */
+	unsigned prefix_fields;                /* fields whose tries[] is set */
+	size_t n_rules;
+	unsigned n_subtables;
+	struct fl_cls_subtable *subtables;     /* list of live subtables */
+	struct fl_cls_subtable **map;          /* mask hash -> subtable chains */
+	uint32_t map_mask;
+	bool deferred;
+	bool pvec_dirty;
+	struct fl_cls_subtable *dead;          /* emptied while deferred, via map_next */
+	struct cls_garbage *garbage;
+};
+
+/* cls_subtable.c */
+struct fl_cls_subtable *cls_subtable_find(const struct fl_classifier *cls,
+					  const struct fl_key *mask);
+struct fl_cls_subtable *cls_subtable_create(struct fl_classifier *cls, const struct fl_key *mask);
+void cls_subtable_destroy(struct fl_classifier *cls, struct fl_cls_subtable *st);
+void cls_subtable_free(struct fl_classifier *cls, struct fl_cls_subtable *st);
+size_t cls_subtable_bytes(const struct fl_cls_subtable *st);
+struct cls_pvec *cls_pvec_prepare(struct fl_classifier *cls, struct fl_cls_subtable *st, int p,
+				  int *err);
+void cls_subtable_prio_added(struct fl_classifier *cls, struct fl_cls_subtable *st, int prio,
+			     struct cls_pvec *nv);
+void cls_subtable_prio_removed(struct fl_classifier *cls, struct fl_cls_subtable *st, int prio);
+int cls_pvec_publish(struct fl_classifier *cls);
+
+/* Hash of the masked value over the subtable's words [from, to), continuing
+ * from `h`; masked[] receives the masked words (in subtable word order). */
+static inline uint32_t cls_hash_range(const struct fl_cls_subtable *st, const uint64_t *kw,
+				      uint64_t *masked, unsigned from, unsigned to, uint32_t h)
+{
+	unsigned j;
+
+	for (j = from; j < to; j++)
+		masked[j] = kw[st->idx[j]] & st->mask[j];
+	return fl_hash_words(&masked[from], to - from, h);
+}
+
+/* Does a rule's value equal the masked key (masked in subtable word order)? */
+static inline bool cls_value_equal(const struct fl_cls_rule *r, const uint64_t *masked,
+				   const uint8_t *idx, unsigned n_words)
+{
+	const uint64_t *v = fl_key_words(&r->match.value);
+	uint64_t diff = 0;
+	unsigned j;
+
+	for (j = 0; j < n_words; j++)
+		diff |= v[idx[j]] ^ masked[j];
+	return diff == 0;
+}
+
+static inline bool cls_rule_visible_any(const struct fl_cls_rule *r, uint64_t version)
+{
+	return version == FL_CLS_VERSION_ANY || fl_cls_rule_visible(r, version);
+}
+
+#endif
