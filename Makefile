@@ -14,7 +14,7 @@ SHELL := /bin/bash
 MESON ?= meson
 FUZZ_TIME ?= 600
 FUZZ_SHORT ?= 20
-FUZZ_TARGETS := fuzz_parse
+FUZZ_TARGETS := fuzz_parse fuzz_flow
 
 .PHONY: all release debug san fuzz-build test demo fuzz bench deps clean
 

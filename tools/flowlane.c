@@ -1,9 +1,11 @@
 /* flowlane: run the switch from the command line.
  *
- * For now one worker moves packets between ports given as spec strings,
- * by a static port map; counters are printed at exit and on SIGUSR1. The
- * main thread is the control thread: it sets things up, handles signals and
- * the time limit, and reports; the worker thread touches the packets.
+ * One worker moves packets between ports given as spec strings through the
+ * OpenFlow pipeline (flows from --flows, --map shorthands) and the flow
+ * caches; counters are printed at exit and on SIGUSR1, and --trace shows
+ * how a packet would be handled. The main thread is the control thread: it
+ * sets things up, handles signals and the time limit, and reports; the
+ * worker thread touches the packets.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +20,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "datapath/dp.h"
+#include "proto/parse.h"
 #include "report.h"
 
 #define MAX_MAPS FL_DP_MAX_PORTS
@@ -27,8 +30,12 @@ struct options {
 	unsigned n_ports;
 	const char *map_args[MAX_MAPS];
 	unsigned n_maps;
+	const char *flows_file;
+	const char *trace;     /* flow text, or hex bytes with --trace-hex */
+	bool trace_hex;
+	unsigned trace_in_port;
+	struct fl_dp_params dp;
 	double duration;   /* seconds, 0 = until the input ends or a signal */
-	unsigned n_bufs;
 	double stats_interval;
 	bool json;
 	bool quiet;
@@ -40,19 +47,38 @@ static void usage(FILE *out)
 	const struct fl_port_ops *const *b = fl_port_backends(&n);
 
 	fprintf(out,
-		"usage: flowlane --port NAME[@NUM]=SPEC ... [--map IN=OUT ...] [options]\n"
+		"usage: flowlane --port NAME[@NUM]=SPEC ... [--flows FILE] [--map IN=OUT ...]\n"
+		"                [options]\n"
 		"\n"
-		"Move packets between ports. Each frame received on a port is parsed and\n"
-		"sent to the port the map names for it (the flow tables will replace the\n"
-		"map). Runs until every input is exhausted, --duration passes, or SIGINT /\n"
-		"SIGTERM; prints per-port counters at exit and on SIGUSR1.\n"
+		"Switch packets between ports by OpenFlow-style flow tables. Each frame\n"
+		"received is parsed and looked up in the exact-match cache, then the\n"
+		"megaflow cache, and on a miss translated through the tables (whose\n"
+		"result is cached). Runs until every input is exhausted, --duration\n"
+		"passes, or SIGINT / SIGTERM; prints per-port counters, cache hits and\n"
+		"drops by reason at exit and on SIGUSR1.\n"
 		"\n"
 		"options:\n"
-		"  -p, --port NAME[@NUM]=SPEC  add a port; NUM is its port number\n"
+		"  -p, --port NAME[@NUM]=SPEC  add a port; NUM is its OpenFlow port number\n"
 		"                              (default: the next free one from 1)\n"
-		"  -m, --map IN=OUT            send what IN receives to OUT (names or\n"
-		"                              numbers); OUT 'drop' drops; IN=OUT,OUT=IN\n"
-		"                              style lists are accepted. Unmapped ports drop.\n"
+		"  -f, --flows FILE            flows, one per line in ovs-ofctl syntax\n"
+		"                              ('table=0,priority=10,ip,nw_dst=10.0.0.0/8\n"
+		"                              actions=output:2'); all or nothing\n"
+		"  -m, --map IN=OUT            shorthand for the flow 'in_port=IN\n"
+		"                              actions=output:OUT' (names or numbers; OUT\n"
+		"                              'drop' drops; IN=OUT,OUT=IN lists accepted).\n"
+		"                              A packet no flow matches is dropped.\n"
+		"  -t, --trace PACKET          after the run, show how PACKET is handled:\n"
+		"                              which cache holds it, the rule of each table,\n"
+		"                              the actions and the megaflow. PACKET is a\n"
+		"                              match in flow syntax ('in_port=1,tcp,\n"
+		"                              nw_dst=10.0.0.1,tp_dst=80'), or with\n"
+		"                              --trace-hex a frame as hex bytes\n"
+		"      --trace-hex             PACKET is hex bytes of a frame\n"
+		"      --trace-in-port N       in_port for --trace-hex (default 1)\n"
+		"      --emc N                 exact-match cache entries (default 8192)\n"
+		"      --emc-insert-inv-prob N insert 1 in N EMC misses (default 100;\n"
+		"                              1 = always, 0 = no EMC)\n"
+		"      --megaflows N           megaflow cache limit (default 65536)\n"
 		"  -d, --duration SECONDS      stop after this long (fractions allowed)\n"
 		"  -b, --buffers N             packet buffers in the pool (default 16384)\n"
 		"  -i, --stats-interval SEC    also print counters every SEC seconds\n"
@@ -68,6 +94,8 @@ static void usage(FILE *out)
 		"\n"
 		"examples:\n"
 		"  flowlane --port in=pcap:trace.pcap --port out=pcap:tx=out.pcap --map in=out\n"
+		"  flowlane -p in=pcap:trace.pcap -p web=pcap:tx=web.pcap -p rest=null: \\\n"
+		"      --flows acl.flows --trace 'in_port=1,tcp,nw_dst=10.0.0.1,tp_dst=80'\n"
 		"  flowlane -p gen=gen:flows=1000,count=10000000 -p sink=null: -m gen=sink\n");
 }
 
@@ -94,6 +122,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"duration", required_argument, NULL, 'd'},
 		{"buffers", required_argument, NULL, 'b'},
 		{"stats-interval", required_argument, NULL, 'i'},
+		{"flows", required_argument, NULL, 'f'},
+		{"trace", required_argument, NULL, 't'},
+		{"trace-hex", no_argument, NULL, 'X'},
+		{"trace-in-port", required_argument, NULL, 'I'},
+		{"emc", required_argument, NULL, 'E'},
+		{"emc-insert-inv-prob", required_argument, NULL, 'P'},
+		{"megaflows", required_argument, NULL, 'M'},
 		{"json", no_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
@@ -103,8 +138,47 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int c, verbosity = FL_LOG_WARN;
 	double d;
 
-	while ((c = getopt_long(argc, argv, "p:m:d:b:i:jqvh", longopts, NULL)) != -1) {
+	o->trace_in_port = 1;
+	while ((c = getopt_long(argc, argv, "p:m:d:b:i:f:t:jqvh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'f':
+			o->flows_file = optarg;
+			break;
+		case 't':
+			o->trace = optarg;
+			break;
+		case 'X':
+			o->trace_hex = true;
+			break;
+		case 'I':
+			if (parse_double(optarg, "--trace-in-port", &d) || d < 1 || d >= FL_DP_PORT_NO_MAX)
+				return -EINVAL;
+			o->trace_in_port = (unsigned)d;
+			break;
+		case 'E':
+			if (parse_double(optarg, "--emc", &d) || d < 1 || d > FL_EMC_MAX_ENTRIES ||
+			    !fl_is_pow2((unsigned long)d)) {
+				fprintf(stderr, "flowlane: --emc: a power of two, 1 to %u\n",
+					FL_EMC_MAX_ENTRIES);
+				return -EINVAL;
+			}
+			o->dp.emc_entries = (unsigned)d;
+			break;
+		case 'P':
+			if (parse_double(optarg, "--emc-insert-inv-prob", &d) || d > 1e9)
+				return -EINVAL;
+			if (d == 0)
+				o->dp.emc_off = true;
+			else
+				o->dp.emc_inv_prob = (unsigned)d;
+			break;
+		case 'M':
+			if (parse_double(optarg, "--megaflows", &d) || d < 1 || d > (1u << 24)) {
+				fprintf(stderr, "flowlane: --megaflows: 1 to %u\n", 1u << 24);
+				return -EINVAL;
+			}
+			o->dp.mf_limit = (unsigned)d;
+			break;
 		case 'p':
 			if (o->n_ports == FL_DP_MAX_PORTS) {
 				fprintf(stderr, "flowlane: at most %u ports\n", FL_DP_MAX_PORTS);
@@ -128,7 +202,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 				fprintf(stderr, "flowlane: --buffers: 64 to %u\n", 1u << 24);
 				return -EINVAL;
 			}
-			o->n_bufs = (unsigned)d;
+			o->dp.n_bufs = (unsigned)d;
 			break;
 		case 'i':
 			if (parse_double(optarg, "--stats-interval", &o->stats_interval))
@@ -232,8 +306,98 @@ static int add_maps(struct fl_dp *dp, const char *arg)
 				return -EINVAL;
 			}
 		}
-		fl_dp_map(dp, in, out);
+		if (fl_dp_map(dp, in, out) < 0) {
+			fprintf(stderr, "flowlane: --map %s: cannot add the flow\n", item);
+			return -EINVAL;
+		}
 	}
+	return 0;
+}
+
+static int load_flows(struct fl_dp *dp, const char *path)
+{
+	struct fl_flow_spec *specs = NULL;
+	char err[512];
+	size_t n = 0;
+	int ret;
+
+	ret = fl_flow_parse_file(path, FL_FLOW_ADD, fl_pipeline_port_resolver(dp->pl), &specs, &n,
+				 err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "flowlane: %s\n", err);
+		return ret;
+	}
+	ret = fl_pipeline_flow_mod(dp->pl, specs, n, err, sizeof(err));
+	fl_flow_specs_free(specs, n);
+	if (ret < 0) {
+		fprintf(stderr, "flowlane: %s: %s\n", path, err);
+		return ret;
+	}
+	return 0;
+}
+
+static int hex_frame(const char *hex, uint8_t *buf, size_t cap, size_t *len)
+{
+	size_t n = 0;
+
+	while (*hex) {
+		unsigned v;
+
+		if (*hex == ' ' || *hex == ':' || *hex == '\n') {
+			hex++;
+			continue;
+		}
+		if (n == cap || sscanf(hex, "%2x", &v) != 1 || !hex[1])
+			return -EINVAL;
+		buf[n++] = (uint8_t)v;
+		hex += 2;
+	}
+	*len = n;
+	return n ? 0 : -EINVAL;
+}
+
+/* --trace: the key of the packet, then the worker's view of it. */
+static int trace_packet(struct fl_dp *dp, struct fl_worker *w, const struct options *o)
+{
+	static char text[16384];
+	struct fl_trace t = {text, sizeof(text), 0};
+	struct fl_key key;
+	char err[512], keytext[1024];
+
+	if (o->trace_hex) {
+		struct fl_pkt *pkt;
+		struct fl_pool_cache *cache = malloc(sizeof(*cache));
+		size_t len;
+
+		if (!cache)
+			return -ENOMEM;
+		fl_pool_cache_init(cache, dp->pool, 1);
+		if (fl_pool_get_burst(cache, &pkt, 1) != 1 ||
+		    hex_frame(o->trace, fl_pkt_data(pkt), FL_PKT_DATAROOM, &len)) {
+			fprintf(stderr, "flowlane: --trace-hex: expected a frame as hex bytes\n");
+			free(cache);
+			return -EINVAL;
+		}
+		pkt->len = (uint16_t)len;
+		pkt->in_port = o->trace_in_port;
+		fl_parse(pkt, &key);
+		fl_pool_put(cache, pkt);
+		fl_pool_cache_flush(cache);
+		free(cache);
+	} else {
+		struct fl_flow_spec spec;
+
+		if (fl_flow_parse(o->trace, FL_FLOW_DELETE, fl_pipeline_port_resolver(dp->pl), &spec,
+				  err, sizeof(err)) < 0) {
+			fprintf(stderr, "flowlane: --trace: %s\n", err);
+			return -EINVAL;
+		}
+		key = spec.match.value;
+		fl_flow_spec_uninit(&spec);
+	}
+	fl_key_format(&key, keytext, sizeof(keytext));
+	fl_worker_trace(w, &key, &t);
+	printf("trace: %s\n%s", keytext, text);
 	return 0;
 }
 
@@ -285,7 +449,6 @@ static void control_loop(struct fl_dp *dp, struct run *run, const struct options
 int main(int argc, char **argv)
 {
 	struct options o = {0};
-	struct fl_dp_params dpp = {0};
 	struct run run = {0};
 	struct fl_dp *dp;
 	pthread_t thread;
@@ -303,8 +466,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	dpp.n_bufs = o.n_bufs;
-	dp = fl_dp_create(&dpp);
+	dp = fl_dp_create(&o.dp);
 	if (!dp) {
 		fprintf(stderr, "flowlane: cannot allocate the packet pool: %s\n", strerror(errno));
 		return 1;
@@ -312,9 +474,14 @@ int main(int argc, char **argv)
 	for (i = 0; i < o.n_ports; i++)
 		if (add_port(dp, o.port_args[i]))
 			goto out_dp;
+	if (o.flows_file && load_flows(dp, o.flows_file))
+		goto out_dp;
 	for (i = 0; i < o.n_maps; i++)
 		if (add_maps(dp, o.map_args[i]))
 			goto out_dp;
+	if (!o.flows_file && !o.n_maps && !o.quiet)
+		fprintf(stderr, "flowlane: no --flows or --map: every packet misses table 0 "
+				"and is dropped\n");
 	run.worker = fl_worker_create(dp, 0);
 	if (!run.worker) {
 		fprintf(stderr, "flowlane: cannot create the worker: %s\n", strerror(errno));
@@ -331,6 +498,8 @@ int main(int argc, char **argv)
 	if (!o.quiet)
 		fl_report_print(stdout, dp, run.worker, elapsed, o.json);
 	status = fl_report_port_errors(stderr, dp) ? 1 : 0;
+	if (o.trace && trace_packet(dp, run.worker, &o) < 0)
+		status = 2;
 out_worker:
 	fl_worker_destroy(run.worker);
 out_dp:

@@ -16,7 +16,7 @@ static void print_drops_json(FILE *out, const uint64_t *drops)
 }
 
 static void print_json(FILE *out, struct fl_dp *dp, const struct fl_worker_stats *ws,
-		       uint64_t elapsed_ns)
+		       const struct fl_emc_stats *es, const struct fl_mf_stats *ms, uint64_t elapsed_ns)
 {
 	double secs = (double)elapsed_ns / 1e9;
 	unsigned i, e;
@@ -40,10 +40,25 @@ static void print_json(FILE *out, struct fl_dp *dp, const struct fl_worker_stats
 	}
 	fprintf(out,
 		"],\"worker\":{\"packets\":%" PRIu64 ",\"batches\":%" PRIu64 ",\"loops\":%" PRIu64
-		",\"idle_loops\":%" PRIu64 ",\"sleeps\":%" PRIu64 ",\"dropped\":%" PRIu64
-		",\"busy_cycles\":%" PRIu64 ",\"pps\":%.0f},\"parse_errors\":{",
-		ws->packets, ws->batches, ws->loops, ws->idle_loops, ws->sleeps, ws->dropped,
-		ws->busy_cycles, secs > 0 ? (double)ws->packets / secs : 0.0);
+		",\"idle_loops\":%" PRIu64 ",\"sleeps\":%" PRIu64 ",\"busy_cycles\":%" PRIu64
+		",\"pps\":%.0f},",
+		ws->packets, ws->batches, ws->loops, ws->idle_loops, ws->sleeps, ws->busy_cycles,
+		secs > 0 ? (double)ws->packets / secs : 0.0);
+	fprintf(out,
+		"\"caches\":{\"emc_hits\":%" PRIu64 ",\"megaflow_hits\":%" PRIu64
+		",\"upcalls\":%" PRIu64 ",\"revalidations\":%" PRIu64 ",\"uncached\":%" PRIu64
+		",\"megaflows\":%" PRIu64 ",\"megaflow_subtables\":%" PRIu64
+		",\"megaflow_evictions\":%" PRIu64 ",\"megaflow_expirations\":%" PRIu64
+		",\"emc_inserts\":%" PRIu64 ",\"emc_evictions\":%" PRIu64
+		",\"subtables_per_hit\":%.3f},",
+		ws->emc_hits, ws->mf_hits, ws->upcalls, ws->revalidations, ws->uncached, ms->entries,
+		ms->subtables, ms->evictions, ms->expirations, es->inserts, es->evictions,
+		ms->avg_probed_per_hit);
+	fprintf(out,
+		"\"actions\":{\"dropped\":%" PRIu64 ",\"no_port\":%" PRIu64 ",\"copies\":%" PRIu64
+		",\"clone_failed\":%" PRIu64 ",\"bad_header\":%" PRIu64 "},\"parse_errors\":{",
+		ws->exec.dropped_by_actions, ws->exec.no_port, ws->exec.copies, ws->exec.clone_failed,
+		ws->exec.bad_header);
 	for (e = 1; e < FL_PARSE_ERR_MAX; e++)
 		fprintf(out, "%s\"%s\":%" PRIu64, e > 1 ? "," : "", fl_parse_err_name(e),
 			ws->parse.errors[e]);
@@ -61,7 +76,7 @@ static void print_drop_line(FILE *out, const char *port, const char *dir, const 
 }
 
 static void print_text(FILE *out, struct fl_dp *dp, const struct fl_worker_stats *ws,
-		       uint64_t elapsed_ns)
+		       const struct fl_emc_stats *es, const struct fl_mf_stats *ms, uint64_t elapsed_ns)
 {
 	double secs = (double)elapsed_ns / 1e9;
 	bool any = false;
@@ -107,6 +122,20 @@ static void print_text(FILE *out, struct fl_dp *dp, const struct fl_worker_stats
 		fprintf(out, ", %.1f cycles/packet busy",
 			(double)ws->busy_cycles / (double)ws->packets);
 	fputc('\n', out);
+	fprintf(out,
+		"caches: %" PRIu64 " EMC hits, %" PRIu64 " megaflow hits, %" PRIu64 " upcalls, %" PRIu64
+		" revalidations; %" PRIu64 " megaflows in %" PRIu64 " subtables (%.2f probed per hit), "
+		"%" PRIu64 " evicted, %" PRIu64 " expired\n",
+		ws->emc_hits, ws->mf_hits, ws->upcalls, ws->revalidations, ms->entries, ms->subtables,
+		ms->avg_probed_per_hit, ms->evictions, ms->expirations);
+	if (ws->exec.dropped_by_actions || ws->exec.no_port || ws->exec.bad_header ||
+	    ws->exec.clone_failed)
+		fprintf(out,
+			"actions: %" PRIu64 " dropped by rules, %" PRIu64 " to missing ports, %" PRIu64
+			" without a header to rewrite, %" PRIu64 " copies failed\n",
+			ws->exec.dropped_by_actions, ws->exec.no_port, ws->exec.bad_header,
+			ws->exec.clone_failed);
+	(void)es;
 	fprintf(out, "elapsed %.3f s, %.3f Mpps received\n", secs,
 		secs > 0 ? (double)ws->packets / secs / 1e6 : 0.0);
 }
@@ -115,12 +144,15 @@ void fl_report_print(FILE *out, struct fl_dp *dp, const struct fl_worker *w,
 		     uint64_t elapsed_ns, int json)
 {
 	struct fl_worker_stats ws;
+	struct fl_emc_stats es;
+	struct fl_mf_stats ms;
 
 	fl_worker_get_stats(w, &ws);
+	fl_worker_get_cache_stats(w, &es, &ms);
 	if (json)
-		print_json(out, dp, &ws, elapsed_ns);
+		print_json(out, dp, &ws, &es, &ms, elapsed_ns);
 	else
-		print_text(out, dp, &ws, elapsed_ns);
+		print_text(out, dp, &ws, &es, &ms, elapsed_ns);
 	fflush(out);
 }
 

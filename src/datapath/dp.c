@@ -1,5 +1,5 @@
-/* The datapath object: the pool, the ports and the static port map.
- * Workers that move packets between them are in worker.c. */
+/* The datapath object: the pool, the ports and the pipeline.
+ * Workers that move packets between them are in worker.c and fastpath.c. */
 #include "datapath/dp.h"
 
 #include <errno.h>
@@ -8,32 +8,52 @@
 #include <string.h>
 
 #define FL_DP_DEFAULT_BUFS 16384u
+#define FL_DP_DEFAULT_MF_LIMIT 65536u
+#define FL_DP_DEFAULT_MF_IDLE_MS 10000u
+
+static void fill_defaults(struct fl_dp_params *p)
+{
+	if (!p->n_bufs)
+		p->n_bufs = FL_DP_DEFAULT_BUFS;
+	if (!p->emc_entries)
+		p->emc_entries = FL_EMC_DEFAULT_ENTRIES;
+	if (!p->emc_inv_prob)
+		p->emc_inv_prob = FL_EMC_DEFAULT_INV_PROB;
+	if (!p->mf_limit)
+		p->mf_limit = FL_DP_DEFAULT_MF_LIMIT;
+	if (!p->mf_idle_ms)
+		p->mf_idle_ms = FL_DP_DEFAULT_MF_IDLE_MS;
+}
 
 struct fl_dp *fl_dp_create(const struct fl_dp_params *params)
 {
-	struct fl_pool_params pp = {
-		.name = "dp",
-		.n_bufs = params && params->n_bufs ? params->n_bufs : FL_DP_DEFAULT_BUFS,
-		.huge = params ? params->huge : FL_POOL_HUGE_AUTO,
-	};
+	struct fl_pool_params pp = {.name = "dp"};
 	struct fl_dp *dp;
 	unsigned i;
 
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return NULL;
+	if (params)
+		dp->params = *params;
+	fill_defaults(&dp->params);
+	pp.n_bufs = dp->params.n_bufs;
+	pp.huge = dp->params.huge;
 	dp->slot_of_no = malloc(FL_DP_PORT_NO_MAX * sizeof(dp->slot_of_no[0]));
 	if (!dp->slot_of_no)
 		goto err_free_dp;
 	for (i = 0; i < FL_DP_PORT_NO_MAX; i++)
 		dp->slot_of_no[i] = FL_DP_NO_PORT;
-	for (i = 0; i < FL_DP_MAX_PORTS; i++)
-		dp->out_slot[i] = FL_DP_NO_PORT;
 	dp->pool = fl_pool_create(&pp);
 	if (!dp->pool)
 		goto err_free_map;
+	dp->pl = fl_pipeline_create(NULL);
+	if (!dp->pl)
+		goto err_free_pool;
 	return dp;
 
+err_free_pool:
+	fl_pool_destroy(dp->pool);
 err_free_map:
 	free(dp->slot_of_no);
 err_free_dp:
@@ -49,6 +69,7 @@ void fl_dp_destroy(struct fl_dp *dp)
 		return;
 	for (i = 0; i < dp->n_ports; i++)
 		fl_port_close(dp->ports[i]);
+	fl_pipeline_destroy(dp->pl);
 	fl_pool_destroy(dp->pool);
 	free(dp->slot_of_no);
 	free(dp);
@@ -101,6 +122,11 @@ int fl_dp_add_port(struct fl_dp *dp, const char *name, uint32_t port_no, const c
 	port = fl_port_open(name, port_no, spec, dp->pool, err, errlen);
 	if (!port)
 		return errno ? -errno : -EINVAL;
+	if (fl_pipeline_port_add(dp->pl, port_no, name) < 0) {
+		snprintf(err, errlen, "port %s: the pipeline refused port %u", name, port_no);
+		fl_port_close(port);
+		return -EINVAL;
+	}
 	dp->slot_of_no[port_no] = (uint16_t)dp->n_ports;
 	dp->ports[dp->n_ports++] = port;
 	return 0;
@@ -122,9 +148,29 @@ struct fl_port *fl_dp_find_port(const struct fl_dp *dp, const char *name_or_no)
 	return NULL;
 }
 
-void fl_dp_map(struct fl_dp *dp, const struct fl_port *in, const struct fl_port *out)
+int fl_dp_map(struct fl_dp *dp, const struct fl_port *in, const struct fl_port *out)
 {
-	unsigned in_slot = fl_dp_slot_of(dp, in->port_no);
+	char flow[96], err[256];
 
-	dp->out_slot[in_slot] = out ? (uint16_t)fl_dp_slot_of(dp, out->port_no) : FL_DP_NO_PORT;
+	if (out)
+		snprintf(flow, sizeof(flow), "in_port=%u,actions=output:%u", in->port_no,
+			 out->port_no);
+	else
+		snprintf(flow, sizeof(flow), "in_port=%u,actions=drop", in->port_no);
+	return fl_dp_add_flows(dp, flow, err, sizeof(err));
+}
+
+int fl_dp_add_flows(struct fl_dp *dp, const char *text, char *err, size_t errlen)
+{
+	struct fl_flow_spec *specs = NULL;
+	size_t n = 0;
+	int ret;
+
+	ret = fl_flow_parse_text(text, FL_FLOW_ADD, fl_pipeline_port_resolver(dp->pl), &specs, &n,
+				 err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = fl_pipeline_flow_mod(dp->pl, specs, n, err, errlen);
+	fl_flow_specs_free(specs, n);
+	return ret < 0 ? ret : 0;
 }

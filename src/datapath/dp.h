@@ -1,19 +1,19 @@
 /* The datapath: ports, workers, and the way of a packet between them.
  *
- * A struct fl_dp owns the buffer pool and the ports; workers (worker.c) poll
- * the ports' rx queues and move packets in batches:
+ * A struct fl_dp owns the buffer pool, the ports and the OpenFlow pipeline;
+ * workers (worker.c, fastpath.c) poll the ports' rx queues and move packets
+ * in batches:
  *
- *   rx burst (<= 32) -> parse batch -> decide each packet's output
- *                    -> per-port tx buffer -> tx burst when full or at the
- *                       end of the batch (one kick per port per batch)
+ *   rx burst (<= 32) -> parse batch -> EMC -> megaflow cache -> upcall
+ *     (translation by the pipeline, installs a megaflow and an EMC entry)
+ *     -> packets grouped by megaflow -> actions executed per group
+ *     -> per-port tx buffers -> one tx burst per port per batch
  *
- * In this first form the decision is a static port map (in_port -> out_port
- * or drop). The flow tables and the EMC/megaflow caches replace exactly that
- * stage (dp_decide in worker.c); rx, parse, tx buffering and polling stay.
- *
- * Threads: the control thread creates the dp, adds ports and sets the map
- * before workers start; a worker only reads them. Counters are per worker
- * and per queue, each written by one thread, read by anyone (core/counter.h).
+ * Threads: the control thread creates the dp, adds ports and changes flows
+ * (the pipeline publishes versions); workers read the dp and the pipeline
+ * under RCU (liburcu QSBR: a worker reports a quiescent state once per poll
+ * loop and goes offline while it sleeps). Counters are per worker and per
+ * queue, each written by one thread, read by anyone (core/counter.h).
  */
 #ifndef FL_DATAPATH_DP_H
 #define FL_DATAPATH_DP_H
@@ -23,6 +23,10 @@
 
 #include "core/batch.h"
 #include "core/pool.h"
+#include "datapath/emc.h"
+#include "datapath/execute_stats.h"
+#include "datapath/megaflow.h"
+#include "pipeline/pipeline.h"
 #include "port/port.h"
 #include "proto/key.h"
 #include "proto/parse.h"
@@ -35,13 +39,19 @@
 struct fl_dp_params {
 	unsigned n_bufs;         /* pool size; 0 = default */
 	enum fl_pool_huge huge;
+	unsigned emc_entries;    /* per worker; 0 = FL_EMC_DEFAULT_ENTRIES */
+	unsigned emc_inv_prob;   /* insert 1 in N EMC misses; 0 = default 100 */
+	bool emc_off;            /* no EMC at all */
+	unsigned mf_limit;       /* megaflows per worker; 0 = default 65536 */
+	unsigned mf_idle_ms;     /* megaflow idle expiry; 0 = default 10000 */
 };
 
 struct fl_dp {
 	struct fl_pool *pool;
+	struct fl_pipeline *pl;
+	struct fl_dp_params params;             /* with defaults filled in */
 	unsigned n_ports;
 	struct fl_port *ports[FL_DP_MAX_PORTS]; /* by slot */
-	uint16_t out_slot[FL_DP_MAX_PORTS];     /* static map: in slot -> out slot */
 	uint16_t *slot_of_no;                   /* port_no -> slot, FL_DP_PORT_NO_MAX entries */
 };
 
@@ -60,8 +70,12 @@ static inline unsigned fl_dp_slot_of(const struct fl_dp *dp, uint32_t port_no)
 	return port_no < FL_DP_PORT_NO_MAX ? dp->slot_of_no[port_no] : FL_DP_NO_PORT;
 }
 
-/* Static port map: frames received on `in` are sent to `out`; out NULL drops. */
-void fl_dp_map(struct fl_dp *dp, const struct fl_port *in, const struct fl_port *out);
+/* Shorthand for a flow in table 0: frames received on `in` go to `out`
+ * ("in_port=IN,actions=output:OUT"), or are dropped when out is NULL.
+ * Returns 0 or a negative errno. */
+int fl_dp_map(struct fl_dp *dp, const struct fl_port *in, const struct fl_port *out);
+/* Add flows from text, one per line, all or nothing (ports by name too). */
+int fl_dp_add_flows(struct fl_dp *dp, const char *text, char *err, size_t errlen);
 
 /* Counters a worker keeps. */
 struct fl_worker_stats {
@@ -71,7 +85,14 @@ struct fl_worker_stats {
 	uint64_t batches;       /* non-empty rx bursts */
 	uint64_t packets;       /* packets received */
 	uint64_t busy_cycles;   /* TSC cycles in loops that moved packets */
-	uint64_t dropped;       /* packets the decision dropped */
+	uint64_t emc_hits;      /* packets served by the EMC */
+	uint64_t mf_hits;       /* packets served by the megaflow cache */
+	uint64_t upcalls;       /* packets translated by the pipeline */
+	uint64_t revalidations; /* megaflows re-translated under a newer version */
+	uint64_t uncached;      /* translations the pipeline marked not cacheable */
+	uint64_t mf_install_failed; /* megaflow cache full: executed uncached */
+	uint64_t upcall_failed; /* translation ran out of memory: dropped */
+	struct fl_exec_stats exec;
 	struct fl_parse_stats parse;
 };
 
@@ -92,5 +113,17 @@ void fl_worker_run(struct fl_worker *w, bool stop_at_eof);
 void fl_worker_stop(struct fl_worker *w); /* any thread */
 /* Counters (any thread, momentary). */
 void fl_worker_get_stats(const struct fl_worker *w, struct fl_worker_stats *st);
+void fl_worker_get_cache_stats(const struct fl_worker *w, struct fl_emc_stats *emc,
+			       struct fl_mf_stats *mf);
+
+/* The worker's own thread, around fl_worker_poll_once loops that are not
+ * run by fl_worker_run (benchmarks, tests): registers with RCU. */
+void fl_worker_thread_enter(void);
+void fl_worker_thread_leave(void);
+
+/* Trace a key through this worker: which cache level holds it (EMC,
+ * megaflow, none) and the pipeline's translation. Call from the worker's
+ * thread, or while the worker is stopped. */
+int fl_worker_trace(struct fl_worker *w, const struct fl_key *key, struct fl_trace *trace);
 
 #endif

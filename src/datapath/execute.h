@@ -12,16 +12,9 @@
 #define FL_DATAPATH_EXECUTE_H
 
 #include "core/pool.h"
+#include "datapath/execute_stats.h"
 #include "datapath/txbuf.h"
 #include "pipeline/dpact.h"
-
-struct fl_exec_stats {
-	uint64_t dropped_by_actions; /* lists with no output */
-	uint64_t no_port;            /* output to a port that does not exist */
-	uint64_t clone_failed;       /* no buffer for a copy */
-	uint64_t bad_header;         /* a rewrite found no header to rewrite */
-	uint64_t copies;             /* extra copies made for multiple outputs */
-};
 
 void fl_execute(struct fl_txbufs *tx, struct fl_pool_cache *cache, struct fl_exec_stats *st,
 		const struct fl_dp_actions *acts, struct fl_pkt **pkts, unsigned n);

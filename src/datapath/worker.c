@@ -1,21 +1,26 @@
-/* A worker: polls its rx queues and moves each burst through the stages.
+/* A worker: polls its rx queues and hands each burst to the fast path.
  *
  *   fl_worker_poll_once
  *     for each rx queue (quota: one burst of FL_BATCH_MAX per pass)
- *       rx burst -> fl_parse_batch -> dp_decide -> tx buffers -> flush
+ *       rx burst -> fl_fastpath_process (fastpath.c) -> flush tx buffers
  *
  * Everything a worker writes per packet is its own: its pool cache, keys,
- * tx buffers and counters. The dp and its ports are read only here.
+ * flow caches, tx buffers and counters. The dp, its ports and the pipeline
+ * are read under RCU: the worker is a registered QSBR reader that reports a
+ * quiescent state after every pass and goes offline while it sleeps, so it
+ * never holds up the control thread's grace periods.
  *
  * Idle behaviour (fl_worker_run): a worker busy-polls while bursts arrive.
  * After FL_WORKER_IDLE_SPINS passes that found nothing it sleeps in epoll on
  * the rx queues' fds, or for FL_WORKER_NAP_US when a queue has no fd (a pcap
  * or generator port), so an idle switch costs no CPU.
  */
+#define _LGPL_SOURCE /* inline QSBR read-side primitives (liburcu, LGPL) */
+#include <urcu-qsbr.h>
+
 #include "datapath/dp.h"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -23,32 +28,11 @@
 #include <unistd.h>
 
 #include "core/time.h"
-#include "datapath/txbuf.h"
+#include "datapath/worker_private.h"
 
 #define FL_WORKER_IDLE_SPINS 256
 #define FL_WORKER_NAP_US 200
 #define FL_WORKER_SLEEP_MS 100
-
-struct fl_rxq_ref {
-	struct fl_port *port;
-	unsigned queue;
-	uint16_t in_slot;
-};
-
-struct fl_worker {
-	struct fl_dp *dp;
-	unsigned id;
-	atomic_bool stop;
-	int epfd;    /* rx queue fds + stop_fd, -1 if none could be armed */
-	int stop_fd; /* eventfd: wakes a sleeping worker for stop */
-	bool nap;    /* some queue has no fd: sleep in short naps */
-	unsigned n_rxqs;
-	struct fl_rxq_ref rxqs[FL_DP_MAX_RXQS];
-	struct fl_worker_stats stats;
-	struct fl_txbufs tx;
-	struct fl_key keys[FL_BATCH_MAX];
-	struct fl_pool_cache cache; /* last: large */
-};
 
 static int arm_epoll(struct fl_worker *w)
 {
@@ -102,9 +86,18 @@ struct fl_worker *fl_worker_create(struct fl_dp *dp, unsigned id)
 				err = -E2BIG;
 				goto err_free;
 			}
-			w->rxqs[w->n_rxqs++] = (struct fl_rxq_ref){port, q, (uint16_t)p};
+			w->rxqs[w->n_rxqs++] = (struct fl_rxq_ref){port, q};
 		}
 	}
+	err = -ENOMEM;
+	if (!dp->params.emc_off) {
+		w->emc = fl_emc_create(dp->params.emc_entries, dp->params.emc_inv_prob);
+		if (!w->emc)
+			goto err_free;
+	}
+	w->mf = fl_mf_create(dp->params.mf_limit, (fl_mf_release_fn *)fl_dp_actions_unref);
+	if (!w->mf)
+		goto err_free;
 	fl_txbufs_init(&w->tx, dp, id);
 	err = arm_epoll(w);
 	if (err)
@@ -123,28 +116,13 @@ void fl_worker_destroy(struct fl_worker *w)
 		return;
 	fl_txbufs_flush_all(&w->tx, &w->cache);
 	fl_pool_cache_flush(&w->cache);
+	fl_emc_destroy(w->emc);
+	fl_mf_destroy(w->mf);
 	if (w->epfd >= 0)
 		close(w->epfd);
 	if (w->stop_fd >= 0)
 		close(w->stop_fd);
 	free(w);
-}
-
-/* The decision stage: where each packet of a burst goes. With the static port
- * map every packet of a burst shares the rx queue and so the decision; the
- * flow tables will decide per packet from w->keys. */
-static void dp_decide(struct fl_worker *w, const struct fl_rxq_ref *rxq, struct fl_pkt **pkts,
-		      unsigned n)
-{
-	unsigned out = w->dp->out_slot[rxq->in_slot];
-
-	if (FL_UNLIKELY(out == FL_DP_NO_PORT)) {
-		fl_port_count_rx_drop(rxq->port, rxq->queue, FL_PORT_DROP_NO_ROUTE, n);
-		fl_counter_add(&w->stats.dropped, n);
-		fl_pool_put_bulk(&w->cache, pkts, n);
-		return;
-	}
-	fl_txbufs_add_burst(&w->tx, &w->cache, out, pkts, n);
 }
 
 unsigned fl_worker_poll_once(struct fl_worker *w)
@@ -160,8 +138,7 @@ unsigned fl_worker_poll_once(struct fl_worker *w)
 		n = fl_port_rx_burst(rxq->port, rxq->queue, &w->cache, pkts, FL_BATCH_MAX);
 		if (n == 0)
 			continue;
-		fl_parse_batch(pkts, n, w->keys, &w->stats.parse);
-		dp_decide(w, rxq, pkts, n);
+		fl_fastpath_process(w, pkts, n);
 		fl_txbufs_flush_pending(&w->tx, &w->cache);
 		fl_counter_inc(&w->stats.batches);
 		total += n;
@@ -193,27 +170,47 @@ static void sleep_until_traffic(struct fl_worker *w)
 	uint64_t drain;
 
 	fl_counter_inc(&w->stats.sleeps);
+	/* asleep, the worker holds no RCU references: let grace periods pass */
+	rcu_thread_offline();
 	if (w->nap) {
 		/* a queue without an fd: look again after a short nap, but still wake
 		 * at once for a stop or for traffic on the queues that have fds */
 		if (epoll_wait(w->epfd, evs, FL_ARRAY_SIZE(evs), timeout_ms) > 0)
 			goto drain_stop;
 		usleep(FL_WORKER_NAP_US);
-		return;
+		goto online;
 	}
 	if (epoll_wait(w->epfd, evs, FL_ARRAY_SIZE(evs), timeout_ms) <= 0)
-		return;
+		goto online;
 drain_stop:
 	if (read(w->stop_fd, &drain, sizeof(drain)) < 0 && errno != EAGAIN)
-		return;
+		goto online;
+online:
+	rcu_thread_online();
+}
+
+void fl_worker_thread_enter(void)
+{
+	rcu_register_thread();
+}
+
+void fl_worker_thread_leave(void)
+{
+	rcu_unregister_thread();
 }
 
 void fl_worker_run(struct fl_worker *w, bool stop_at_eof)
 {
-	unsigned idle = 0;
+	unsigned idle = 0, loops = 0;
 
+	fl_worker_thread_enter();
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
-		if (fl_worker_poll_once(w)) {
+		unsigned got = fl_worker_poll_once(w);
+
+		rcu_quiescent_state();
+		if ((++loops & 1023) == 0)
+			fl_fastpath_maintain(w, fl_time_ns());
+		if (got) {
 			idle = 0;
 			continue;
 		}
@@ -223,6 +220,7 @@ void fl_worker_run(struct fl_worker *w, bool stop_at_eof)
 			sleep_until_traffic(w);
 	}
 	fl_txbufs_flush_all(&w->tx, &w->cache);
+	fl_worker_thread_leave();
 }
 
 void fl_worker_stop(struct fl_worker *w)
@@ -232,6 +230,18 @@ void fl_worker_stop(struct fl_worker *w)
 	atomic_store_explicit(&w->stop, true, memory_order_relaxed);
 	if (w->stop_fd >= 0 && write(w->stop_fd, &one, sizeof(one)) < 0)
 		return; /* the counter is saturated: a wakeup is already pending */
+}
+
+void fl_worker_get_cache_stats(const struct fl_worker *w, struct fl_emc_stats *emc,
+			       struct fl_mf_stats *mf)
+{
+	if (emc) {
+		memset(emc, 0, sizeof(*emc));
+		if (w->emc)
+			fl_emc_get_stats(w->emc, emc);
+	}
+	if (mf)
+		fl_mf_get_stats(w->mf, mf);
 }
 
 void fl_worker_get_stats(const struct fl_worker *w, struct fl_worker_stats *st)

@@ -1,0 +1,275 @@
+/* The way of a packet through a worker: parse, EMC, megaflow cache, upcall,
+ * then actions executed per group of packets that share a megaflow.
+ *
+ *   keys, hashes  <- fl_parse_batch, fl_key_hash           (per packet)
+ *   EMC           <- fl_emc_lookup_batch                    (exact key)
+ *   megaflows     <- fl_mf_lookup_batch on the EMC misses   (key & mask)
+ *   stale?        <- entry version != pipeline version: re-translate first
+ *   upcall        <- fl_pipeline_translate on the rest, install megaflow + EMC
+ *   groups        <- packets by megaflow; account; fl_execute per group
+ *
+ * Consistency: the pipeline version is read once per batch, after rx. A
+ * megaflow translated under an older version is re-translated before its
+ * actions are used, so a packet received after a flow-mod returned is never
+ * handled by the rules it replaced (DESIGN.md, Consistency).
+ *
+ * Nothing here allocates or locks on a cache hit; an upcall translates (the
+ * pipeline may take its MAC-learning lock) and installs a megaflow from the
+ * cache's preallocated entries.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/time.h"
+#include "datapath/execute.h"
+#include "datapath/worker_private.h"
+#include "flow/keyops.h"
+
+struct group {
+	struct fl_mf_entry *flow;
+	unsigned n;
+	uint64_t bytes;
+	struct fl_pkt *pkts[FL_BATCH_MAX];
+};
+
+static void execute_uncached(struct fl_worker *w, struct fl_dp_actions *acts, struct fl_pkt *pkt)
+{
+	fl_execute(&w->tx, &w->cache, &w->stats.exec, acts, &pkt, 1);
+	fl_dp_actions_unref(acts);
+}
+
+/* Install the translation of keys[i] as a megaflow; NULL if it is not
+ * cacheable or the cache is full (then the packet was executed here). */
+static struct fl_mf_entry *install(struct fl_worker *w, struct fl_pkt **pkts, unsigned i,
+				   struct fl_xlate_result *res, uint64_t now)
+{
+	struct fl_match m;
+	struct fl_mf_entry *e;
+
+	if (!res->cacheable) {
+		fl_counter_inc(&w->stats.uncached);
+		execute_uncached(w, res->actions, pkts[i]);
+		return NULL;
+	}
+	m.mask = res->wc;
+	fl_key_and(&w->keys[i], &res->wc, &m.value);
+	e = fl_mf_insert(w->mf, &m, res->actions, res->version, (void *const *)res->rules,
+			 res->n_rules, now);
+	if (!e) {
+		fl_counter_inc(&w->stats.mf_install_failed);
+		execute_uncached(w, res->actions, pkts[i]);
+	}
+	return e;
+}
+
+/* Forget `old` for packets i.. of the batch: they look it up again. */
+static void drop_flow_refs(struct fl_mf_entry **flows, unsigned i, unsigned n,
+			   const struct fl_mf_entry *old, uint32_t *miss)
+{
+	for (; i < n; i++) {
+		if (flows[i] == old) {
+			flows[i] = NULL;
+			*miss |= 1u << i;
+		}
+	}
+}
+
+/* flows[i] was translated under an older version: translate again and keep
+ * the entry when the mask is the same, else replace it by a new megaflow. */
+static void revalidate(struct fl_worker *w, struct fl_pkt **pkts, struct fl_mf_entry **flows,
+		       unsigned i, unsigned n, uint32_t *miss, uint64_t now)
+{
+	struct fl_mf_entry *old = flows[i];
+	struct fl_xlate_result res;
+	struct fl_match m;
+
+	fl_counter_inc(&w->stats.revalidations);
+	if (fl_pipeline_translate(w->dp->pl, &w->keys[i], &res, NULL) < 0) {
+		drop_flow_refs(flows, i, n, old, miss);
+		return;
+	}
+	fl_mf_entry_get_match(old, &m);
+	if (res.cacheable && memcmp(&m.mask, &res.wc, sizeof(res.wc)) == 0) {
+		fl_mf_replace(w->mf, old, res.actions, res.version, (void *const *)res.rules,
+			      res.n_rules);
+		return;
+	}
+	/* the new translation looks at other bits: the old megaflow may cover
+	 * packets it no longer should, so it goes, and its other packets of this
+	 * batch are looked up again */
+	drop_flow_refs(flows, i + 1, n, old, miss);
+	fl_mf_remove(w->mf, old);
+	flows[i] = install(w, pkts, i, &res, now);
+}
+
+static void upcall(struct fl_worker *w, struct fl_pkt **pkts, struct fl_mf_entry **flows,
+		   const uint32_t *hashes, unsigned i, uint64_t version, uint64_t now)
+{
+	struct fl_xlate_result res;
+	struct fl_mf_entry *e;
+
+	/* an earlier upcall of this batch may have installed what covers it */
+	e = fl_mf_lookup(w->mf, &w->keys[i]);
+	if (e && e->version == version) {
+		__atomic_store_n(&e->used, now, __ATOMIC_RELAXED);
+		flows[i] = e;
+	} else {
+		fl_counter_inc(&w->stats.upcalls);
+		if (fl_pipeline_translate(w->dp->pl, &w->keys[i], &res, NULL) < 0) {
+			fl_counter_inc(&w->stats.upcall_failed);
+			fl_pool_put(&w->cache, pkts[i]);
+			flows[i] = NULL;
+			return;
+		}
+		flows[i] = install(w, pkts, i, &res, now);
+	}
+	if (flows[i] && w->emc)
+		fl_emc_insert(w->emc, &w->keys[i], hashes[i], flows[i]);
+}
+
+static void execute_groups(struct fl_worker *w, struct fl_pkt **pkts, struct fl_mf_entry **flows,
+			   unsigned n, uint64_t now)
+{
+	struct group groups[FL_BATCH_MAX];
+	unsigned n_groups = 0, i, g, r;
+
+	for (i = 0; i < n; i++) {
+		struct fl_mf_entry *e = flows[i];
+
+		if (!e)
+			continue; /* executed uncached, or dropped */
+		g = n_groups;
+		if (n_groups && groups[n_groups - 1].flow == e) {
+			g = n_groups - 1; /* the common case: a run of one flow */
+		} else {
+			for (g = 0; g < n_groups; g++)
+				if (groups[g].flow == e)
+					break;
+		}
+		if (g == n_groups) {
+			groups[g].flow = e;
+			groups[g].n = 0;
+			groups[g].bytes = 0;
+			n_groups++;
+		}
+		groups[g].pkts[groups[g].n++] = pkts[i];
+		groups[g].bytes += pkts[i]->len;
+	}
+	for (g = 0; g < n_groups; g++) {
+		struct group *gr = &groups[g];
+		struct fl_mf_entry *e = gr->flow;
+
+		fl_mf_entry_account(e, gr->n, gr->bytes, now);
+		for (r = 0; r < e->n_rules; r++)
+			fl_rule_account(e->rules[r], gr->n, gr->bytes, now);
+		fl_execute(&w->tx, &w->cache, &w->stats.exec, e->actions, gr->pkts, gr->n);
+	}
+}
+
+void fl_fastpath_process(struct fl_worker *w, struct fl_pkt **pkts, unsigned n)
+{
+	struct fl_mf_entry *flows[FL_BATCH_MAX];
+	uint32_t hashes[FL_BATCH_MAX];
+	uint32_t all = n == 32 ? UINT32_MAX : (1u << n) - 1, miss = all, emc_miss;
+	uint64_t now = fl_time_ns(), version;
+	unsigned i, hits;
+
+	fl_parse_batch(pkts, n, w->keys, &w->stats.parse);
+	for (i = 0; i < n; i++) {
+		hashes[i] = fl_key_hash(&w->keys[i]);
+		pkts[i]->flow_hash = hashes[i];
+		flows[i] = NULL;
+	}
+	version = fl_pipeline_version(w->dp->pl);
+
+	if (w->emc) {
+		hits = fl_emc_lookup_batch(w->emc, w->keys, hashes, n, flows, &miss);
+		fl_counter_add(&w->stats.emc_hits, hits);
+	}
+	emc_miss = miss;
+	if (miss) {
+		hits = fl_mf_lookup_batch(w->mf, w->keys, n, flows, &miss);
+		fl_counter_add(&w->stats.mf_hits, hits);
+	}
+	/* mark what this batch uses before any insert may evict */
+	for (i = 0; i < n; i++)
+		if (flows[i])
+			__atomic_store_n(&flows[i]->used, now, __ATOMIC_RELAXED);
+	for (i = 0; i < n; i++) {
+		if (flows[i] && FL_UNLIKELY(flows[i]->version != version))
+			revalidate(w, pkts, flows, i, n, &miss, now);
+	}
+	if (w->emc) {
+		uint32_t mf_hits = emc_miss & ~miss;
+
+		while (mf_hits) {
+			i = (unsigned)__builtin_ctz(mf_hits);
+			mf_hits &= mf_hits - 1;
+			if (flows[i])
+				fl_emc_insert(w->emc, &w->keys[i], hashes[i], flows[i]);
+		}
+	}
+	while (miss) {
+		i = (unsigned)__builtin_ctz(miss);
+		miss &= miss - 1;
+		upcall(w, pkts, flows, hashes, i, version, now);
+	}
+	execute_groups(w, pkts, flows, n, now);
+}
+
+void fl_fastpath_maintain(struct fl_worker *w, uint64_t now_ns)
+{
+	if (now_ns < w->next_sweep_ns)
+		return;
+	w->next_sweep_ns = now_ns + 100ull * 1000 * 1000;
+	fl_mf_sweep(w->mf, now_ns, (uint64_t)w->dp->params.mf_idle_ms * 1000 * 1000, 4096);
+}
+
+static void trace_line(struct fl_trace *t, const char *fmt, ...) FL_PRINTF(2, 3);
+
+static void trace_line(struct fl_trace *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!t || t->len >= t->size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(t->buf + t->len, t->size - t->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		t->len = t->len + (size_t)n < t->size ? t->len + (size_t)n : t->size - 1;
+}
+
+int fl_worker_trace(struct fl_worker *w, const struct fl_key *key, struct fl_trace *trace)
+{
+	struct fl_xlate_result res;
+	struct fl_mf_entry *e = NULL;
+	uint32_t hash = fl_key_hash(key);
+	char acts[512];
+	int err;
+
+	if (w->emc)
+		e = fl_emc_lookup(w->emc, key, hash);
+	if (e) {
+		trace_line(trace, "cache: EMC hit");
+	} else {
+		e = fl_mf_lookup(w->mf, key);
+		trace_line(trace, e ? "cache: megaflow hit" : "cache: miss (upcall to the pipeline)");
+	}
+	if (e) {
+		fl_dp_actions_format(e->actions, acts, sizeof(acts));
+		trace_line(trace, " (cached actions %s%s)\n", acts,
+			   e->version != fl_pipeline_version(w->dp->pl)
+				   ? ", stale: the next packet re-translates"
+				   : "");
+	} else {
+		trace_line(trace, "\n");
+	}
+	err = fl_pipeline_translate(w->dp->pl, key, &res, trace);
+	if (err < 0)
+		return err;
+	fl_dp_actions_unref(res.actions);
+	return 0;
+}
