@@ -5,11 +5,13 @@
 #define FL_BENCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct bench_opts {
-	const char *pcap; /* forward: the capture to replay */
-	unsigned batch;   /* burst size where the scenario has one */
+	const char *pcap;  /* forward, pipeline: the capture to replay */
+	const char *flows; /* pipeline: the flows file */
+	unsigned batch;    /* burst size where the scenario has one */
 };
 
 struct bench_scenario {
@@ -21,6 +23,9 @@ struct bench_scenario {
 	/* Do about `work` units; return how many were done. */
 	uint64_t (*run)(void *state, uint64_t work);
 	void (*teardown)(void *state);
+	/* Optional: extra figures after the runs, as JSON members without
+	 * braces (",\"emc_hits\":12"), also shown under the table row. */
+	void (*stats)(void *state, char *buf, size_t size);
 };
 
 extern const struct bench_scenario bench_core_scenarios[];

@@ -264,17 +264,17 @@ static uint64_t insert_run(void *state, uint64_t work)
 
 const struct bench_scenario bench_classifier_scenarios[] = {
 	{"cls-lookup-1mask", "lookup", "classifier lookup, 1,000 nw_dst/32 rules in one subtable",
-	 one_mask_setup, lookup_run, cls_teardown},
+	 one_mask_setup, lookup_run, cls_teardown, NULL},
 	{"cls-lookup-acl", "lookup", "classifier lookup, 10 ACL-like masks x 1,000 rules",
-	 acl_setup, lookup_run, cls_teardown},
+	 acl_setup, lookup_run, cls_teardown, NULL},
 	{"cls-lookup-acl-notrie", "lookup", "as cls-lookup-acl with the prefix tries off",
-	 acl_notrie_setup, lookup_run, cls_teardown},
+	 acl_notrie_setup, lookup_run, cls_teardown, NULL},
 	{"cls-lookup-100k", "lookup", "classifier lookup, 10 masks x 10,000 rules", k100_setup,
-	 lookup_run, cls_teardown},
+	 lookup_run, cls_teardown, NULL},
 	{"cls-lookup-1m", "lookup", "classifier lookup, 1,000,000 nw_dst/32 rules in one subtable",
-	 m1_setup, lookup_run, cls_teardown},
+	 m1_setup, lookup_run, cls_teardown, NULL},
 	{"cls-insert-100k", "rule", "insert 100,000 ACL-like rules (10 masks), then start over",
-	 insert_setup, insert_run, cls_teardown},
+	 insert_setup, insert_run, cls_teardown, NULL},
 };
 const unsigned bench_classifier_n =
 	sizeof(bench_classifier_scenarios) / sizeof(bench_classifier_scenarios[0]);

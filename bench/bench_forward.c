@@ -1,7 +1,20 @@
-/* End to end on one core: a capture replayed from memory (each frame copied
- * into a fresh buffer, as a NIC writes into one) -> parse -> forward by the
- * port map -> a null port that frees. This is the datapath flowlane runs,
- * driven by fl_worker_poll_once on the bench thread. */
+/* End to end on one core: frames replayed from memory (each copied into a
+ * fresh buffer, as a NIC writes into one) -> parse -> EMC -> megaflow cache
+ * -> upcall to the pipeline -> actions -> a null port that frees. This is
+ * the datapath flowlane runs, driven by fl_worker_poll_once on the bench
+ * thread, which is registered as an RCU reader like a worker thread.
+ *
+ *   forward                 the given capture (or 64 B UDP, one flow) and
+ *                           one rule: in_port=1 actions=output:2
+ *   pipeline                --pcap FILE --flows FILE
+ *   pipeline-1flow          64 B UDP, 1 flow, 1 rule
+ *   pipeline-10kflows       10,000 flows, 1 rule
+ *   pipeline-acl-100k       100,000 flows through a 1,000-rule ACL over ten
+ *                           masks (source and destination prefixes, ports)
+ *   pipeline-1mflows        1,000,000 flows, 1 rule: the EMC thrashes
+ *
+ * The source port is OpenFlow port 1 and the null port 2, so a flows file
+ * written for OVS with those numbers runs unchanged. */
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -18,6 +31,8 @@ struct fwd_state {
 	struct fl_worker *worker;
 	char tmp_pcap[64];
 };
+
+static void fwd_teardown(void *state);
 
 /* The default capture: 64-byte UDP frames of one flow, as testpmd's pcap
  * comparison uses. */
@@ -67,36 +82,50 @@ static void fwd_teardown(void *state)
 
 	fl_worker_destroy(s->worker);
 	fl_dp_destroy(s->dp);
+	fl_worker_thread_leave();
 	if (s->tmp_pcap[0])
 		unlink(s->tmp_pcap);
 	free(s);
 }
 
-static void *fwd_setup(const struct bench_opts *opts)
+/* A dp with `in_spec` as port 1 and a null port 2, flows from text or a file,
+ * and a worker. */
+static void *dp_setup(struct fwd_state *s, const char *in_spec, const char *flows_text,
+		      const char *flows_file, unsigned mf_limit)
 {
-	struct fwd_state *s = calloc(1, sizeof(*s));
-	char spec[FL_PORT_SPEC_MAX], err[512];
-	const char *pcap = opts->pcap;
+	char err[512];
+	struct fl_dp_params params = {.n_bufs = 8192, .mf_limit = mf_limit};
 
-	if (!s)
-		return NULL;
-	if (!pcap) {
-		if (write_default_pcap(s->tmp_pcap, sizeof(s->tmp_pcap))) {
-			fprintf(stderr, "flowlane-bench: forward: cannot write a temporary pcap\n");
-			goto err;
-		}
-		pcap = s->tmp_pcap;
-	}
-	s->dp = fl_dp_create(&(struct fl_dp_params){.n_bufs = 8192});
+	fl_worker_thread_enter();
+	s->dp = fl_dp_create(&params);
 	if (!s->dp)
 		goto err;
-	snprintf(spec, sizeof(spec), "pcap:%s,loop=inf", pcap);
-	if (fl_dp_add_port(s->dp, "in", 1, spec, err, sizeof(err)) ||
+	if (fl_dp_add_port(s->dp, "in", 1, in_spec, err, sizeof(err)) ||
 	    fl_dp_add_port(s->dp, "out", 2, "null:", err, sizeof(err))) {
-		fprintf(stderr, "flowlane-bench: forward: %s\n", err);
+		fprintf(stderr, "flowlane-bench: %s\n", err);
 		goto err;
 	}
-	fl_dp_map(s->dp, s->dp->ports[0], s->dp->ports[1]);
+	if (flows_text && fl_dp_add_flows(s->dp, flows_text, err, sizeof(err)) < 0) {
+		fprintf(stderr, "flowlane-bench: flows: %s\n", err);
+		goto err;
+	}
+	if (flows_file) {
+		struct fl_flow_spec *specs = NULL;
+		size_t n = 0;
+		int ret;
+
+		ret = fl_flow_parse_file(flows_file, FL_FLOW_ADD,
+					 fl_pipeline_port_resolver(s->dp->pl), &specs, &n, err,
+					 sizeof(err));
+		if (ret == 0) {
+			ret = fl_pipeline_flow_mod(s->dp->pl, specs, n, err, sizeof(err));
+			fl_flow_specs_free(specs, n);
+		}
+		if (ret < 0) {
+			fprintf(stderr, "flowlane-bench: %s: %s\n", flows_file, err);
+			goto err;
+		}
+	}
 	s->worker = fl_worker_create(s->dp, 0);
 	if (!s->worker)
 		goto err;
@@ -104,6 +133,170 @@ static void *fwd_setup(const struct bench_opts *opts)
 err:
 	fwd_teardown(s);
 	return NULL;
+}
+
+static void *fwd_setup(const struct bench_opts *opts)
+{
+	struct fwd_state *s = calloc(1, sizeof(*s));
+	char spec[FL_PORT_SPEC_MAX];
+	const char *pcap = opts->pcap;
+
+	if (!s)
+		return NULL;
+	if (!pcap) {
+		if (write_default_pcap(s->tmp_pcap, sizeof(s->tmp_pcap))) {
+			fprintf(stderr, "flowlane-bench: forward: cannot write a temporary pcap\n");
+			free(s);
+			return NULL;
+		}
+		pcap = s->tmp_pcap;
+	}
+	snprintf(spec, sizeof(spec), "pcap:%s,loop=inf", pcap);
+	return dp_setup(s, spec, "in_port=1,actions=output:2", NULL, 0);
+}
+
+static void *pipeline_setup(const struct bench_opts *opts)
+{
+	struct fwd_state *s;
+	char spec[FL_PORT_SPEC_MAX];
+
+	if (!opts->pcap || !opts->flows) {
+		fprintf(stderr, "flowlane-bench: pipeline needs --pcap FILE and --flows FILE\n");
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	snprintf(spec, sizeof(spec), "pcap:%s,loop=inf", opts->pcap);
+	return dp_setup(s, spec, NULL, opts->flows, 0);
+}
+
+static void *gen_setup(unsigned flows, const char *rules, unsigned mf_limit)
+{
+	struct fwd_state *s = calloc(1, sizeof(*s));
+	char spec[FL_PORT_SPEC_MAX];
+
+	if (!s)
+		return NULL;
+	snprintf(spec, sizeof(spec), "gen:flows=%u,size=64,proto=udp", flows);
+	return dp_setup(s, spec, rules, NULL, mf_limit);
+}
+
+static void *one_flow_setup(const struct bench_opts *o)
+{
+	(void)o;
+	return gen_setup(1, "in_port=1,actions=output:2", 0);
+}
+
+static void *tenk_setup(const struct bench_opts *o)
+{
+	(void)o;
+	return gen_setup(10000, "in_port=1,actions=output:2", 0);
+}
+
+static void *onem_setup(const struct bench_opts *o)
+{
+	(void)o;
+	return gen_setup(1000000, "in_port=1,actions=output:2", 0);
+}
+
+/* 1,000 rules, 100 on each of ten masks, over the generator's address
+ * space (10.0.0.0/8 -> 172.16.0.0/12, ports 1024-65535), priorities and
+ * verdicts from a fixed seed, and a catch-all that forwards. */
+static char *acl_text(void)
+{
+	size_t size = 1000 * 160 + 256, len = 0;
+	char *t = malloc(size);
+	uint64_t r = 0x2545f4914f6cdd1dull;
+	unsigned i;
+
+	if (!t)
+		return NULL;
+	for (i = 0; i < 1000; i++) {
+		unsigned a, b, port, prio;
+
+		r ^= r << 13;
+		r ^= r >> 7;
+		r ^= r << 17;
+		a = (unsigned)(r & 0xffffff);
+		b = (unsigned)((r >> 24) & 0xfffff);
+		port = 1024 + (unsigned)((r >> 44) % 64512);
+		prio = 100 + (unsigned)((r >> 20) % 900);
+		len += (size_t)snprintf(t + len, size - len, "priority=%u,udp,", prio);
+		switch (i % 10) {
+		case 0:
+			len += (size_t)snprintf(t + len, size - len, "nw_src=10.%u.0.0/16", a >> 16);
+			break;
+		case 1:
+			len += (size_t)snprintf(t + len, size - len, "nw_src=10.%u.%u.0/24", a >> 16,
+						(a >> 8) & 255);
+			break;
+		case 2:
+			len += (size_t)snprintf(t + len, size - len, "nw_dst=172.%u.%u.0/20",
+						16 + (b >> 16), (b >> 8) & 0xf0);
+			break;
+		case 3:
+			len += (size_t)snprintf(t + len, size - len, "nw_dst=172.%u.%u.0/24",
+						16 + (b >> 16), (b >> 8) & 255);
+			break;
+		case 4:
+			len += (size_t)snprintf(t + len, size - len, "tp_dst=%u", port);
+			break;
+		case 5:
+			len += (size_t)snprintf(t + len, size - len, "tp_src=%u", port);
+			break;
+		case 6:
+			len += (size_t)snprintf(t + len, size - len, "nw_src=10.%u.0.0/16,tp_dst=%u",
+						a >> 16, port);
+			break;
+		case 7:
+			len += (size_t)snprintf(t + len, size - len,
+						"nw_dst=172.%u.0.0/16,tp_dst=0x%x/0xff00",
+						16 + (b >> 16), port & 0xff00);
+			break;
+		case 8:
+			len += (size_t)snprintf(t + len, size - len, "nw_dst=172.%u.%u.%u/28",
+						16 + (b >> 16), (b >> 8) & 255, b & 0xf0);
+			break;
+		default:
+			len += (size_t)snprintf(t + len, size - len, "in_port=1,nw_dst=172.%u.%u.0/24",
+						16 + (b >> 16), (b >> 4) & 255);
+			break;
+		}
+		len += (size_t)snprintf(t + len, size - len, ",actions=%s\n",
+					(r >> 60) & 1 ? "drop" : "output:2");
+	}
+	snprintf(t + len, size - len, "priority=0,actions=output:2\n");
+	return t;
+}
+
+static void *acl_setup(const struct bench_opts *o)
+{
+	char *rules = acl_text();
+	void *s;
+
+	(void)o;
+	if (!rules)
+		return NULL;
+	s = gen_setup(100000, rules, 0);
+	free(rules);
+	return s;
+}
+
+static void fwd_stats(void *state, char *buf, size_t size)
+{
+	struct fwd_state *s = state;
+	struct fl_worker_stats ws;
+	struct fl_mf_stats ms;
+
+	fl_worker_get_stats(s->worker, &ws);
+	fl_worker_get_cache_stats(s->worker, NULL, &ms);
+	snprintf(buf, size,
+		 ",\"emc_hits\":%llu,\"megaflow_hits\":%llu,\"upcalls\":%llu,\"megaflows\":%llu,"
+		 "\"subtables_per_hit\":%.2f",
+		 (unsigned long long)ws.emc_hits, (unsigned long long)ws.mf_hits,
+		 (unsigned long long)ws.upcalls, (unsigned long long)ms.entries,
+		 ms.avg_probed_per_hit);
 }
 
 static uint64_t fwd_run(void *state, uint64_t work)
@@ -124,8 +317,18 @@ static uint64_t fwd_run(void *state, uint64_t work)
 
 const struct bench_scenario bench_forward_scenarios[] = {
 	{"forward", "packet",
-	 "pcap replayed from memory -> parse -> port map -> null, one core (--pcap FILE)",
-	 fwd_setup, fwd_run, fwd_teardown},
+	 "pcap from memory -> parse -> caches -> output:2 -> null, one core (--pcap FILE)",
+	 fwd_setup, fwd_run, fwd_teardown, fwd_stats},
+	{"pipeline-1flow", "packet", "64 B UDP, 1 flow, 1 rule, whole pipeline", one_flow_setup,
+	 fwd_run, fwd_teardown, fwd_stats},
+	{"pipeline-10kflows", "packet", "64 B UDP, 10,000 flows, 1 rule", tenk_setup, fwd_run,
+	 fwd_teardown, fwd_stats},
+	{"pipeline-acl-100k", "packet", "64 B UDP, 100,000 flows, a 1,000-rule ACL of 10 masks",
+	 acl_setup, fwd_run, fwd_teardown, fwd_stats},
+	{"pipeline-1mflows", "packet", "64 B UDP, 1,000,000 flows, 1 rule (EMC thrashing)",
+	 onem_setup, fwd_run, fwd_teardown, fwd_stats},
+	{"pipeline", "packet", "--pcap FILE through --flows FILE, whole pipeline", pipeline_setup,
+	 fwd_run, fwd_teardown, fwd_stats},
 };
 const unsigned bench_forward_n =
 	sizeof(bench_forward_scenarios) / sizeof(bench_forward_scenarios[0]);

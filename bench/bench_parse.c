@@ -107,10 +107,10 @@ static void parse_teardown(void *state)
 
 const struct bench_scenario bench_parse_scenarios[] = {
 	{"parse-ipv4-udp", "packet", "parse 64 B Ethernet/IPv4/UDP frames, bursts of 32",
-	 ipv4_udp_setup, parse_run, parse_teardown},
+	 ipv4_udp_setup, parse_run, parse_teardown, NULL},
 	{"parse-ipv6-tcp", "packet", "parse 74 B Ethernet/IPv6/TCP frames, bursts of 32",
-	 ipv6_tcp_setup, parse_run, parse_teardown},
+	 ipv6_tcp_setup, parse_run, parse_teardown, NULL},
 	{"parse-vlan", "packet", "parse 64 B Ethernet/802.1Q/IPv4/UDP frames, bursts of 32",
-	 vlan_setup, parse_run, parse_teardown},
+	 vlan_setup, parse_run, parse_teardown, NULL},
 };
 const unsigned bench_parse_n = sizeof(bench_parse_scenarios) / sizeof(bench_parse_scenarios[0]);

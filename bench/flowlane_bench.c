@@ -23,6 +23,7 @@
 struct result {
 	double pps, ns_per_pkt, cycles_per_pkt, pps_min, pps_max;
 	unsigned runs;
+	char extra[512]; /* the scenario's own figures, JSON members */
 };
 
 /* Every scenario file, in the order of the layers they measure. */
@@ -107,6 +108,9 @@ static int measure(const struct bench_scenario *s, const struct bench_opts *opts
 		pps[r] = (double)done * 1e9 / (double)(t1 - t0 ? t1 - t0 : 1);
 		cpp[r] = done ? (double)(c1 - c0) / (double)done : 0;
 	}
+	res->extra[0] = '\0';
+	if (s->stats)
+		s->stats(state, res->extra, sizeof(res->extra));
 	s->teardown(state);
 	res->runs = runs;
 	res->pps = median(pps, runs);
@@ -121,13 +125,15 @@ static void print_result(const struct bench_scenario *s, const struct result *r,
 {
 	if (json) {
 		printf("{\"scenario\":\"%s\",\"unit\":\"%s\",\"pps\":%.0f,\"ns_per_pkt\":%.3f,"
-		       "\"cycles_per_pkt\":%.2f,\"runs\":%u,\"pps_min\":%.0f,\"pps_max\":%.0f}\n",
+		       "\"cycles_per_pkt\":%.2f,\"runs\":%u,\"pps_min\":%.0f,\"pps_max\":%.0f%s}\n",
 		       s->name, s->unit, r->pps, r->ns_per_pkt, r->cycles_per_pkt, r->runs,
-		       r->pps_min, r->pps_max);
+		       r->pps_min, r->pps_max, r->extra);
 	} else {
 		printf("%-18s %-8s %12.2f %10.2f %12.2f %6u   %.2f..%.2f\n", s->name, s->unit,
 		       r->pps / 1e6, r->ns_per_pkt, r->cycles_per_pkt, r->runs, r->pps_min / 1e6,
 		       r->pps_max / 1e6);
+		if (r->extra[0])
+			printf("%-18s   %s\n", "", r->extra + 1);
 	}
 	fflush(stdout);
 }
@@ -156,13 +162,17 @@ static void usage(FILE *out)
 		"options:\n"
 		"  -j, --json          one JSON object per scenario per line\n"
 		"  -r, --runs N        runs per scenario, median reported (default 5)\n"
-		"  -t, --time SEC      length of each run (default 0.3)\n"
-		"  -p, --pcap FILE     capture for 'forward' (default: 64 B UDP, one flow)\n"
+		"  -t, --time SEC      length of each run (default 0.3; also --seconds)\n"
+		"  -p, --pcap FILE     capture for 'forward' and 'pipeline'\n"
+		"                      (forward's default: 64 B UDP, one flow)\n"
+		"  -f, --flows FILE    flows for 'pipeline' (pcap port is 1, null port 2)\n"
 		"  -l, --list          list the scenarios\n"
 		"  -h, --help          this text\n"
 		"\n"
 		"  flowlane-bench forward --pcap FILE   replays FILE from memory through\n"
-		"  parse -> forward -> null on one core.\n"
+		"  parse -> caches -> in_port=1 actions=output:2 -> null on one core.\n"
+		"  flowlane-bench pipeline --pcap FILE --flows FILE   the same with your\n"
+		"  flows; reports hits per cache level, upcalls and megaflows too.\n"
 		"\nscenarios:\n");
 	for_each_scenario(list_one, NULL);
 }
@@ -191,6 +201,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'j'},    {"runs", required_argument, NULL, 'r'},
 		{"time", required_argument, NULL, 't'}, {"pcap", required_argument, NULL, 'p'},
+		{"flows", required_argument, NULL, 'f'}, {"seconds", required_argument, NULL, 't'},
 		{"list", no_argument, NULL, 'l'},    {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -199,8 +210,11 @@ int main(int argc, char **argv)
 	char *end;
 	int c, i;
 
-	while ((c = getopt_long(argc, argv, "jr:t:p:lh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jr:t:p:f:lh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'f':
+			opts.flows = optarg;
+			break;
 		case 'j':
 			ra.json = true;
 			break;
