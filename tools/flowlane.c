@@ -31,6 +31,8 @@ struct options {
 	const char *map_args[MAX_MAPS];
 	unsigned n_maps;
 	const char *flows_file;
+	const char *miss_args[FL_PIPELINE_TABLES];
+	unsigned n_miss;
 	const char *trace;     /* flow text, or hex bytes with --trace-hex */
 	bool trace_hex;
 	unsigned trace_in_port;
@@ -75,6 +77,9 @@ static void usage(FILE *out)
 		"                              --trace-hex a frame as hex bytes\n"
 		"      --trace-hex             PACKET is hex bytes of a frame\n"
 		"      --trace-in-port N       in_port for --trace-hex (default 1)\n"
+		"      --table-miss T=ACTION   what table T does with a packet no rule\n"
+		"                              matches: drop (default), continue (to table\n"
+		"                              T+1) or normal (learning switch)\n"
 		"      --emc N                 exact-match cache entries (default 8192)\n"
 		"      --emc-insert-inv-prob N insert 1 in N EMC misses (default 100;\n"
 		"                              1 = always, 0 = no EMC)\n"
@@ -129,6 +134,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"emc", required_argument, NULL, 'E'},
 		{"emc-insert-inv-prob", required_argument, NULL, 'P'},
 		{"megaflows", required_argument, NULL, 'M'},
+		{"table-miss", required_argument, NULL, 'T'},
 		{"json", no_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
@@ -143,6 +149,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'f':
 			o->flows_file = optarg;
+			break;
+		case 'T':
+			if (o->n_miss == FL_PIPELINE_TABLES)
+				return -EINVAL;
+			o->miss_args[o->n_miss++] = optarg;
 			break;
 		case 't':
 			o->trace = optarg;
@@ -314,6 +325,26 @@ static int add_maps(struct fl_dp *dp, const char *arg)
 	return 0;
 }
 
+/* "T=drop|continue|normal" */
+static int set_table_miss(struct fl_dp *dp, const char *arg)
+{
+	static const char *const names[] = {"drop", "continue", "normal"};
+	char *end;
+	unsigned long table = strtoul(arg, &end, 10);
+	unsigned i;
+
+	if (end == arg || *end != '=' || table >= FL_PIPELINE_TABLES) {
+		fprintf(stderr, "flowlane: --table-miss '%s': expected TABLE=ACTION, TABLE 0 to %u\n",
+			arg, FL_PIPELINE_TABLES - 1);
+		return -EINVAL;
+	}
+	for (i = 0; i < FL_ARRAY_SIZE(names); i++)
+		if (strcmp(end + 1, names[i]) == 0)
+			return fl_pipeline_set_miss(dp->pl, (unsigned)table, (enum fl_table_miss)i);
+	fprintf(stderr, "flowlane: --table-miss '%s': ACTION is drop, continue or normal\n", arg);
+	return -EINVAL;
+}
+
 static int load_flows(struct fl_dp *dp, const char *path)
 {
 	struct fl_flow_spec *specs = NULL;
@@ -421,6 +452,7 @@ static void control_loop(struct fl_dp *dp, struct run *run, const struct options
 {
 	struct timespec tick = {0, 20 * 1000 * 1000};
 	uint64_t next_stats = t_start + (uint64_t)(o->stats_interval * 1e9);
+	uint64_t next_expire = t_start + 1000000000ull;
 	sigset_t set;
 	int sig;
 
@@ -438,6 +470,11 @@ static void control_loop(struct fl_dp *dp, struct run *run, const struct options
 			fl_report_print(stdout, dp, run->worker, now - t_start, o->json);
 		if (o->duration > 0 && now - t_start >= (uint64_t)(o->duration * 1e9))
 			break;
+		/* idle and hard timeouts, MAC aging: the control thread's timers */
+		if (now >= next_expire) {
+			fl_pipeline_expire(dp->pl, now);
+			next_expire = now + 1000000000ull;
+		}
 		if (o->stats_interval > 0 && now >= next_stats && !o->quiet) {
 			fl_report_print(stdout, dp, run->worker, now - t_start, o->json);
 			next_stats += (uint64_t)(o->stats_interval * 1e9);
@@ -474,12 +511,15 @@ int main(int argc, char **argv)
 	for (i = 0; i < o.n_ports; i++)
 		if (add_port(dp, o.port_args[i]))
 			goto out_dp;
+	for (i = 0; i < o.n_miss; i++)
+		if (set_table_miss(dp, o.miss_args[i]) < 0)
+			goto out_dp;
 	if (o.flows_file && load_flows(dp, o.flows_file))
 		goto out_dp;
 	for (i = 0; i < o.n_maps; i++)
 		if (add_maps(dp, o.map_args[i]))
 			goto out_dp;
-	if (!o.flows_file && !o.n_maps && !o.quiet)
+	if (!o.flows_file && !o.n_maps && !o.n_miss && !o.quiet)
 		fprintf(stderr, "flowlane: no --flows or --map: every packet misses table 0 "
 				"and is dropped\n");
 	run.worker = fl_worker_create(dp, 0);
