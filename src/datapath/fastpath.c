@@ -26,6 +26,31 @@
 #include "datapath/worker_private.h"
 #include "flow/keyops.h"
 
+/* The EMC's hash: CRC32C over the key words a packet can set — in_port and
+ * recirculation, tunnel, L2, addresses, the IP protocol word, ports — in
+ * three independent lanes. Registers, metadata and conntrack words are zero
+ * in a freshly parsed key, and equal keys hash equal whatever words are
+ * left out, so this is a valid exact-match hash at about half the cost of
+ * fl_key_hash over all 24 words (callgrind: 491 -> see the commit). */
+static inline uint32_t emc_hash(const struct fl_key *key)
+{
+	const uint64_t *k = fl_key_words(key);
+	uint64_t a = 0xffffffffu, b = FL_KEY_LANE_SEED1, c = FL_KEY_LANE_SEED2;
+
+	a = fl_key_crc_step(a, k[0]);
+	b = fl_key_crc_step(b, k[9]);
+	c = fl_key_crc_step(c, k[12]);
+	a = fl_key_crc_step(a, k[22]);
+	b = fl_key_crc_step(b, k[10]);
+	c = fl_key_crc_step(c, k[17]);
+	a = fl_key_crc_step(a, k[11]);
+	b = fl_key_crc_step(b, k[13] ^ k[15]);
+	c = fl_key_crc_step(c, k[14] ^ k[16]);
+	a = fl_key_crc_step(a, k[7] ^ k[8] ^ k[23]);
+	a = fl_key_crc_step(a, b | c << 32);
+	return ~(uint32_t)a;
+}
+
 struct group {
 	struct fl_mf_entry *flow;
 	unsigned n;
@@ -174,10 +199,11 @@ void fl_fastpath_process(struct fl_worker *w, struct fl_pkt **pkts, unsigned n)
 	uint32_t all = n == 32 ? UINT32_MAX : (1u << n) - 1, miss = all, emc_miss;
 	uint64_t now = fl_time_ns(), version;
 	unsigned i, hits;
+	bool stale;
 
 	fl_parse_batch(pkts, n, w->keys, &w->stats.parse);
 	for (i = 0; i < n; i++) {
-		hashes[i] = fl_key_hash(&w->keys[i]);
+		hashes[i] = emc_hash(&w->keys[i]);
 		pkts[i]->flow_hash = hashes[i];
 		flows[i] = NULL;
 	}
@@ -193,11 +219,15 @@ void fl_fastpath_process(struct fl_worker *w, struct fl_pkt **pkts, unsigned n)
 		fl_counter_add(&w->stats.mf_hits, hits);
 	}
 	/* mark what this batch uses before any insert may evict */
-	for (i = 0; i < n; i++)
-		if (flows[i])
-			__atomic_store_n(&flows[i]->used, now, __ATOMIC_RELAXED);
+	stale = false;
 	for (i = 0; i < n; i++) {
-		if (flows[i] && FL_UNLIKELY(flows[i]->version != version))
+		if (flows[i]) {
+			__atomic_store_n(&flows[i]->used, now, __ATOMIC_RELAXED);
+			stale |= flows[i]->version != version;
+		}
+	}
+	for (i = 0; FL_UNLIKELY(stale) && i < n; i++) {
+		if (flows[i] && flows[i]->version != version)
 			revalidate(w, pkts, flows, i, n, &miss, now);
 	}
 	if (w->emc) {
@@ -246,7 +276,7 @@ int fl_worker_trace(struct fl_worker *w, const struct fl_key *key, struct fl_tra
 {
 	struct fl_xlate_result res;
 	struct fl_mf_entry *e = NULL;
-	uint32_t hash = fl_key_hash(key);
+	uint32_t hash = emc_hash(key);
 	char acts[512];
 	int err;
 
