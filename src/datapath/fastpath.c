@@ -31,7 +31,8 @@
  * three independent lanes. Registers, metadata and conntrack words are zero
  * in a freshly parsed key, and equal keys hash equal whatever words are
  * left out, so this is a valid exact-match hash at about half the cost of
- * fl_key_hash over all 24 words (callgrind: 491 -> see the commit). */
+ * fl_key_hash over all 24 words (the whole fast path went from 491 to 453
+ * instructions per packet under callgrind, one flow, gen -> null). */
 static inline uint32_t emc_hash(const struct fl_key *key)
 {
 	const uint64_t *k = fl_key_words(key);
