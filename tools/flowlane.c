@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/hex.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "datapath/dp.h"
@@ -367,21 +368,22 @@ static int load_flows(struct fl_dp *dp, const char *path)
 	return 0;
 }
 
+/* "00 11 22..." or "001122..." (spaces, colons and newlines ignored). */
 static int hex_frame(const char *hex, uint8_t *buf, size_t cap, size_t *len)
 {
 	size_t n = 0;
 
-	while (*hex) {
-		unsigned v;
+	for (; *hex; hex++) {
+		int hi, lo;
 
-		if (*hex == ' ' || *hex == ':' || *hex == '\n') {
-			hex++;
+		if (*hex == ' ' || *hex == ':' || *hex == '\n')
 			continue;
-		}
-		if (n == cap || sscanf(hex, "%2x", &v) != 1 || !hex[1])
+		hi = fl_hex_digit(hex[0]);
+		lo = hi < 0 ? -1 : fl_hex_digit(hex[1]);
+		if (lo < 0 || n == cap)
 			return -EINVAL;
-		buf[n++] = (uint8_t)v;
-		hex += 2;
+		buf[n++] = (uint8_t)(hi << 4 | lo);
+		hex++;
 	}
 	*len = n;
 	return n ? 0 : -EINVAL;

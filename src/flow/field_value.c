@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/hex.h"
 #include "flow/field.h"
 #include "flow/flow_private.h"
 
@@ -30,17 +31,6 @@ void fl_sbuf_printf(struct fl_sbuf *s, const char *fmt, ...)
 	fl_sbuf_advance(s, n);
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* --- numbers --- */
 
 int fl_field_parse_number(const char *s, union fl_field_value *v)
@@ -55,7 +45,7 @@ int fl_field_parse_number(const char *s, union fl_field_value *v)
 		if (!n)
 			return -EINVAL;
 		for (i = 0; i < n; i++)
-			if (hexval(p[i]) < 0)
+			if (fl_hex_digit(p[i]) < 0)
 				return -EINVAL;
 		while (n > 1 && *p == '0') {
 			p++;
@@ -64,7 +54,7 @@ int fl_field_parse_number(const char *s, union fl_field_value *v)
 		if (n > 2 * FL_FIELD_MAX_BYTES)
 			return -ERANGE;
 		for (i = 0; i < n; i++) {
-			unsigned nib = (unsigned)hexval(p[n - 1 - i]);
+			unsigned nib = (unsigned)fl_hex_digit(p[n - 1 - i]);
 			uint8_t *b = &v->b[FL_FIELD_MAX_BYTES - 1 - i / 2];
 
 			*b = (uint8_t)(*b | (i % 2 ? nib << 4 : nib));
@@ -132,11 +122,11 @@ static bool parse_mac(const char *s, uint8_t *mac)
 	unsigned i;
 
 	for (i = 0; i < 6; i++) {
-		int hi = hexval(s[0]), lo;
+		int hi = fl_hex_digit(s[0]), lo;
 
 		if (hi < 0)
 			return false;
-		lo = hexval(s[1]);
+		lo = fl_hex_digit(s[1]);
 		if (lo >= 0) {
 			mac[i] = (uint8_t)(hi << 4 | lo);
 			s += 2;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/hex.h"
 #include "flow/flow.h"
 #include "flow/flow_private.h"
 #include "proto/headers.h"
@@ -294,17 +295,6 @@ static int parse_resubmit(struct act_parse *ap, bool paren)
 	return 0;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int parse_note(struct act_parse *ap)
 {
 	uint8_t data[FL_OFPACT_NOTE_MAX];
@@ -317,14 +307,14 @@ static int parse_note(struct act_parse *ap)
 			s++;
 			continue;
 		}
-		if (hexval(s[0]) < 0 || hexval(s[1]) < 0)
+		if (fl_hex_digit(s[0]) < 0 || fl_hex_digit(s[1]) < 0)
 			return fl_parse_fail(ap->ctx, ap->arg,
 					     "bad note '%.*s' (want hex bytes, '.' between them allowed)",
 					     FL_QUOTE_MAX, ap->arg);
 		if (n == sizeof(data))
 			return fl_parse_fail(ap->ctx, ap->tok, "note longer than %u bytes",
 					     FL_OFPACT_NOTE_MAX);
-		data[n++] = (uint8_t)(hexval(s[0]) << 4 | hexval(s[1]));
+		data[n++] = (uint8_t)(fl_hex_digit(s[0]) << 4 | fl_hex_digit(s[1]));
 		s += 2;
 	}
 	note = put(ap, FL_OFPACT_NOTE, offsetof(struct fl_ofpact_note, data) + n);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hex.h"
 #include "core/pkt.h"
 #include "proto/parse.h"
 
@@ -60,17 +61,6 @@ static char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-static int hex_val(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Hex text to bytes; returns the length or -1 with a message. */
 static long parse_hex(const char *path, const char *text, uint8_t *out, size_t cap)
 {
@@ -89,7 +79,7 @@ static long parse_hex(const char *path, const char *text, uint8_t *out, size_t c
 			line++;
 		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
 			continue;
-		v = hex_val(*s);
+		v = fl_hex_digit(*s);
 		if (v < 0) {
 			fprintf(stderr, "%s:%d: '%c' is not a hex digit\n", path, line, *s);
 			return -1;
