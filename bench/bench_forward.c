@@ -13,9 +13,14 @@
  *                           masks (source and destination prefixes, ports)
  *   pipeline-1mflows        1,000,000 flows, 1 rule: the EMC thrashes
  *
+ *   install-100k            100,000 rules parsed from text and installed in
+ *                           one flow-mod batch (units: rules), with the heap
+ *                           bytes each rule costs
+ *
  * The source port is OpenFlow port 1 and the null port 2, so a flows file
  * written for OVS with those numbers runs unchanged. */
 #include <errno.h>
+#include <malloc.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,6 +320,86 @@ static uint64_t fwd_run(void *state, uint64_t work)
 	return done;
 }
 
+/* --- rule install rate --- */
+
+#define INSTALL_RULES 100000u
+
+struct install_state {
+	char *text;
+	double bytes_per_rule;
+};
+
+static void *install_setup(const struct bench_opts *o)
+{
+	struct install_state *s = calloc(1, sizeof(*s));
+	size_t size = INSTALL_RULES * 64, len = 0;
+	unsigned i;
+
+	(void)o;
+	if (!s)
+		return NULL;
+	s->text = malloc(size);
+	if (!s->text) {
+		free(s);
+		return NULL;
+	}
+	/* as an ACL of host routes would be written for ovs-ofctl add-flows */
+	for (i = 0; i < INSTALL_RULES; i++)
+		len += (size_t)snprintf(s->text + len, size - len,
+					"priority=%u,udp,nw_dst=10.%u.%u.%u,actions=output:2\n",
+					1 + i % 1000, (i >> 16) & 255, (i >> 8) & 255, i & 255);
+	return s;
+}
+
+static uint64_t install_run(void *state, uint64_t work)
+{
+	struct install_state *s = state;
+	uint64_t done = 0;
+
+	while (done < work) {
+		struct fl_pipeline *pl = fl_pipeline_create(NULL);
+		struct fl_flow_spec *specs = NULL;
+		struct mallinfo2 before, after;
+		char err[256];
+		size_t n = 0;
+
+		if (!pl)
+			break;
+		fl_pipeline_port_add(pl, 2, "out");
+		before = mallinfo2();
+		if (fl_flow_parse_text(s->text, FL_FLOW_ADD, NULL, &specs, &n, err, sizeof(err)) < 0 ||
+		    fl_pipeline_flow_mod(pl, specs, n, err, sizeof(err)) < 0) {
+			fprintf(stderr, "flowlane-bench: install: %s\n", err);
+			fl_flow_specs_free(specs, n);
+			fl_pipeline_destroy(pl);
+			break;
+		}
+		fl_flow_specs_free(specs, n);
+		after = mallinfo2();
+		s->bytes_per_rule = (double)(after.uordblks + after.hblkhd - before.uordblks -
+					     before.hblkhd) / INSTALL_RULES;
+		fl_pipeline_destroy(pl);
+		done += INSTALL_RULES;
+	}
+	return done;
+}
+
+static void install_teardown(void *state)
+{
+	struct install_state *s = state;
+
+	free(s->text);
+	free(s);
+}
+
+static void install_stats(void *state, char *buf, size_t size)
+{
+	struct install_state *s = state;
+
+	snprintf(buf, size, ",\"rules\":%u,\"bytes_per_rule\":%.0f", INSTALL_RULES,
+		 s->bytes_per_rule);
+}
+
 const struct bench_scenario bench_forward_scenarios[] = {
 	{"forward", "packet",
 	 "pcap from memory -> parse -> caches -> output:2 -> null, one core (--pcap FILE)",
@@ -329,6 +414,8 @@ const struct bench_scenario bench_forward_scenarios[] = {
 	 onem_setup, fwd_run, fwd_teardown, fwd_stats},
 	{"pipeline", "packet", "--pcap FILE through --flows FILE, whole pipeline", pipeline_setup,
 	 fwd_run, fwd_teardown, fwd_stats},
+	{"install-100k", "rule", "parse and install 100,000 rules in one batch", install_setup,
+	 install_run, install_teardown, install_stats},
 };
 const unsigned bench_forward_n =
 	sizeof(bench_forward_scenarios) / sizeof(bench_forward_scenarios[0]);

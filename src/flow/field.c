@@ -204,24 +204,76 @@ const struct fl_field *fl_field_by_id(enum fl_field_id id)
 	return &fl_fields[id];
 }
 
-static bool name_eq(const char *a, const char *name, size_t len)
+/* Every accepted name (canonical, NXM, OXM, aliases) of every field, sorted
+ * once, so a lookup is a binary search instead of a scan of ~250 strings:
+ * the scan was 12% of loading a 20,000-flow file. Built by a constructor,
+ * before any thread exists. */
+struct name_ref {
+	const char *name;
+	size_t len;
+	const struct fl_field *field;
+};
+
+static struct name_ref name_index[FL_FIELD_N * (FL_FIELD_MAX_NAMES + 3)];
+static unsigned name_count;
+
+static int name_ref_cmp(const void *a, const void *b)
 {
-	return a && strlen(a) == len && !memcmp(a, name, len);
+	const struct name_ref *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->name, y->name, n);
+
+	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-const struct fl_field *fl_field_by_name_len(const char *name, size_t len)
+static void add_name(const char *name, const struct fl_field *f)
+{
+	if (name)
+		name_index[name_count++] = (struct name_ref){name, strlen(name), f};
+}
+
+__attribute__((constructor)) static void build_name_index(void)
 {
 	unsigned i, j;
 
 	for (i = 0; i < FL_FIELD_N; i++) {
 		const struct fl_field *f = &fl_fields[i];
 
-		if (name_eq(f->name, name, len) || name_eq(f->nxm_name, name, len) ||
-		    name_eq(f->oxm_name, name, len))
-			return f;
+		add_name(f->name, f);
+		add_name(f->nxm_name, f);
+		add_name(f->oxm_name, f);
 		for (j = 0; j < FL_FIELD_MAX_NAMES && f->aliases[j]; j++)
-			if (name_eq(f->aliases[j], name, len))
-				return f;
+			add_name(f->aliases[j], f);
+	}
+	/* stable for equal names: the first field listed keeps precedence */
+	for (i = 1; i < name_count; i++) {
+		struct name_ref x = name_index[i];
+
+		for (j = i; j > 0 && name_ref_cmp(&name_index[j - 1], &x) > 0; j--)
+			name_index[j] = name_index[j - 1];
+		name_index[j] = x;
+	}
+}
+
+const struct fl_field *fl_field_by_name_len(const char *name, size_t len)
+{
+	struct name_ref key = {name, len, NULL};
+	unsigned lo = 0, hi = name_count;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		int c = name_ref_cmp(&name_index[mid], &key);
+
+		if (c == 0) {
+			/* the first of equal names, as the old linear scan returned */
+			while (mid > 0 && name_ref_cmp(&name_index[mid - 1], &key) == 0)
+				mid--;
+			return name_index[mid].field;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	return NULL;
 }

@@ -208,6 +208,22 @@ static int parse_vlan(struct fl_parse_ctx *ctx, const struct fl_field *f, const 
 			     FL_VLAN_PRESENT | FL_VLAN_VID_MASK, tok, name);
 }
 
+/* "name=value" for messages about this token. On every field of every flow,
+ * so plain copies: snprintf was 6% of parsing a large flows file. */
+static void join_token(char *tok, size_t size, const char *name, const char *value)
+{
+	size_t n = strlen(name), v = strlen(value);
+
+	if (n > size - 2)
+		n = size - 2;
+	memcpy(tok, name, n);
+	tok[n] = '=';
+	if (v > size - n - 2)
+		v = size - n - 2;
+	memcpy(tok + n + 1, value, v);
+	tok[n + 1 + v] = '\0';
+}
+
 static int parse_field(struct fl_parse_ctx *ctx, struct used_fields *used, const char *name,
 		       const char *value)
 {
@@ -217,7 +233,7 @@ static int parse_field(struct fl_parse_ctx *ctx, struct used_fields *used, const
 
 	if (!f)
 		return fl_parse_fail(ctx, name, "unknown field '%.*s'", FL_QUOTE_MAX, name);
-	snprintf(tok, sizeof(tok), "%s=%s", name, value);
+	join_token(tok, sizeof(tok), name, value);
 	if (!*value)
 		return fl_parse_fail(ctx, name, "missing value for %s", name);
 	note_used(used, f, name);
