@@ -85,6 +85,7 @@ struct fl_worker_stats {
 	uint64_t batches;       /* non-empty rx bursts */
 	uint64_t packets;       /* packets received */
 	uint64_t busy_cycles;   /* TSC cycles in loops that moved packets */
+	uint64_t batched_dups;  /* packets that shared the lookup of the one before */
 	uint64_t emc_hits;      /* packets served by the EMC */
 	uint64_t mf_hits;       /* packets served by the megaflow cache */
 	uint64_t upcalls;       /* packets translated by the pipeline */

@@ -97,22 +97,27 @@ static uint32_t rng_next(struct fl_emc *emc)
 	return x;
 }
 
-unsigned fl_emc_lookup_batch(struct fl_emc *emc, const struct fl_key *keys,
-			     const uint32_t *hashes, unsigned n, struct fl_mf_entry **results,
-			     uint32_t *miss_map)
+unsigned fl_emc_lookup_batch_map(struct fl_emc *emc, const struct fl_key *keys,
+				 const uint32_t *hashes, unsigned n, struct fl_mf_entry **results,
+				 uint32_t *map)
 {
-	uint32_t misses = 0, hits = 0;
-	unsigned i;
+	uint32_t todo = *map & (n == 32 ? UINT32_MAX : (1u << n) - 1), m, misses = 0;
+	unsigned i, hits = 0, asked = (unsigned)__builtin_popcount(todo);
 
 	assert(n <= 32);
-	for (i = 0; i < n; i++) {
+	for (m = todo; m; m &= m - 1) {
+		i = (unsigned)__builtin_ctz(m);
 		FL_PREFETCH(&emc->slots[fl_emc_slot1(emc, hashes[i])]);
 		FL_PREFETCH(&emc->slots[fl_emc_slot2(emc, hashes[i])]);
 	}
-	for (i = 0; i < n; i++) {
-		uint32_t h = hashes[i], s = fl_emc_slot1(emc, h);
-		const struct fl_emc_slot *slot = &emc->slots[s];
+	for (m = todo; m; m &= m - 1) {
+		uint32_t h, s;
+		const struct fl_emc_slot *slot;
 
+		i = (unsigned)__builtin_ctz(m);
+		h = hashes[i];
+		s = fl_emc_slot1(emc, h);
+		slot = &emc->slots[s];
 		if (slot->hash != h) {
 			s = fl_emc_slot2(emc, h);
 			slot = &emc->slots[s];
@@ -128,9 +133,12 @@ unsigned fl_emc_lookup_batch(struct fl_emc *emc, const struct fl_key *keys,
 			FL_PREFETCH(slot->flow);
 		}
 	}
-	for (i = 0; i < n; i++) {
-		uint32_t h = hashes[i], s = fl_emc_slot1(emc, h);
+	for (m = todo; m; m &= m - 1) {
+		uint32_t h, s;
 
+		i = (unsigned)__builtin_ctz(m);
+		h = hashes[i];
+		s = fl_emc_slot1(emc, h);
 		if (fl_emc_slot_hit(emc, s, &keys[i], h) ||
 		    fl_emc_slot_hit(emc, s = fl_emc_slot2(emc, h), &keys[i], h)) {
 			results[i] = emc->slots[s].flow;
@@ -141,9 +149,17 @@ unsigned fl_emc_lookup_batch(struct fl_emc *emc, const struct fl_key *keys,
 		}
 	}
 	fl_counter_add(&emc->stats.hits, hits);
-	fl_counter_add(&emc->stats.misses, n - hits);
-	*miss_map = misses;
+	fl_counter_add(&emc->stats.misses, asked - hits);
+	*map = misses;
 	return hits;
+}
+
+unsigned fl_emc_lookup_batch(struct fl_emc *emc, const struct fl_key *keys,
+			     const uint32_t *hashes, unsigned n, struct fl_mf_entry **results,
+			     uint32_t *miss_map)
+{
+	*miss_map = UINT32_MAX;
+	return fl_emc_lookup_batch_map(emc, keys, hashes, n, results, miss_map);
 }
 
 static bool slot_live(const struct fl_emc_slot *s)

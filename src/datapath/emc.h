@@ -89,6 +89,12 @@ unsigned fl_emc_lookup_batch(struct fl_emc *emc, const struct fl_key *keys,
  * `now` before any megaflow insert (entries used at `now` are never
  * evicted; a freed entry's slot may be reused at once, and offering it
  * here would tie the key to whatever megaflow took the slot). */
+/* The same for the keys whose bit is set in *map (results of the others
+ * are left alone); on return *map holds the bits of those that missed. */
+unsigned fl_emc_lookup_batch_map(struct fl_emc *emc, const struct fl_key *keys,
+				 const uint32_t *hashes, unsigned n, struct fl_mf_entry **results,
+				 uint32_t *map);
+
 bool fl_emc_insert(struct fl_emc *emc, const struct fl_key *key, uint32_t hash,
 		   struct fl_mf_entry *flow);
 

@@ -197,7 +197,7 @@ void fl_fastpath_process(struct fl_worker *w, struct fl_pkt **pkts, unsigned n)
 {
 	struct fl_mf_entry *flows[FL_BATCH_MAX];
 	uint32_t hashes[FL_BATCH_MAX];
-	uint32_t all = n == 32 ? UINT32_MAX : (1u << n) - 1, miss = all, emc_miss;
+	uint32_t all = n == 32 ? UINT32_MAX : (1u << n) - 1, miss, emc_miss, dups, m;
 	uint64_t now = fl_time_ns(), version;
 	unsigned i, hits;
 	bool stale;
@@ -208,10 +208,18 @@ void fl_fastpath_process(struct fl_worker *w, struct fl_pkt **pkts, unsigned n)
 		pkts[i]->flow_hash = hashes[i];
 		flows[i] = NULL;
 	}
+	/* A packet of the same flow as the one before it (a burst of one
+	 * connection, the usual case on a busy link) shares its lookup: equal
+	 * hashes first, then the keys. */
+	dups = 0;
+	for (i = 1; i < n; i++)
+		if (hashes[i] == hashes[i - 1] && fl_key_equal(&w->keys[i], &w->keys[i - 1]))
+			dups |= 1u << i;
+	miss = all & ~dups;
 	version = fl_pipeline_version(w->dp->pl);
 
 	if (w->emc) {
-		hits = fl_emc_lookup_batch(w->emc, w->keys, hashes, n, flows, &miss);
+		hits = fl_emc_lookup_batch_map(w->emc, w->keys, hashes, n, flows, &miss);
 		fl_counter_add(&w->stats.emc_hits, hits);
 	}
 	emc_miss = miss;
@@ -219,6 +227,14 @@ void fl_fastpath_process(struct fl_worker *w, struct fl_pkt **pkts, unsigned n)
 		hits = fl_mf_lookup_batch(w->mf, w->keys, n, flows, &miss);
 		fl_counter_add(&w->stats.mf_hits, hits);
 	}
+	/* duplicates take their leader's result (in order, so runs chain) */
+	for (m = dups; m; m &= m - 1) {
+		i = (unsigned)__builtin_ctz(m);
+		flows[i] = flows[i - 1];
+		if (!flows[i])
+			miss |= 1u << i; /* the leader missed: its upcall will install it */
+	}
+	fl_counter_add(&w->stats.batched_dups, (unsigned)__builtin_popcount(dups));
 	/* mark what this batch uses before any insert may evict */
 	stale = false;
 	for (i = 0; i < n; i++) {
