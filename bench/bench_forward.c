@@ -297,9 +297,10 @@ static void fwd_stats(void *state, char *buf, size_t size)
 	fl_worker_get_stats(s->worker, &ws);
 	fl_worker_get_cache_stats(s->worker, NULL, &ms);
 	snprintf(buf, size,
-		 ",\"emc_hits\":%llu,\"megaflow_hits\":%llu,\"upcalls\":%llu,\"megaflows\":%llu,"
+		 ",\"burst_repeats\":%llu,\"emc_hits\":%llu,\"megaflow_hits\":%llu,\"upcalls\":%llu,\"megaflows\":%llu,"
 		 "\"subtables_per_hit\":%.2f",
-		 (unsigned long long)ws.emc_hits, (unsigned long long)ws.mf_hits,
+		 (unsigned long long)ws.batched_dups, (unsigned long long)ws.emc_hits,
+		 (unsigned long long)ws.mf_hits,
 		 (unsigned long long)ws.upcalls, (unsigned long long)ms.entries,
 		 ms.avg_probed_per_hit);
 }

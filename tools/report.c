@@ -45,13 +45,13 @@ static void print_json(FILE *out, struct fl_dp *dp, const struct fl_worker_stats
 		ws->packets, ws->batches, ws->loops, ws->idle_loops, ws->sleeps, ws->busy_cycles,
 		secs > 0 ? (double)ws->packets / secs : 0.0);
 	fprintf(out,
-		"\"caches\":{\"emc_hits\":%" PRIu64 ",\"megaflow_hits\":%" PRIu64
+		"\"caches\":{\"burst_repeats\":%" PRIu64 ",\"emc_hits\":%" PRIu64 ",\"megaflow_hits\":%" PRIu64
 		",\"upcalls\":%" PRIu64 ",\"revalidations\":%" PRIu64 ",\"uncached\":%" PRIu64
 		",\"megaflows\":%" PRIu64 ",\"megaflow_subtables\":%" PRIu64
 		",\"megaflow_evictions\":%" PRIu64 ",\"megaflow_expirations\":%" PRIu64
 		",\"emc_inserts\":%" PRIu64 ",\"emc_evictions\":%" PRIu64
 		",\"subtables_per_hit\":%.3f},",
-		ws->emc_hits, ws->mf_hits, ws->upcalls, ws->revalidations, ws->uncached, ms->entries,
+		ws->batched_dups, ws->emc_hits, ws->mf_hits, ws->upcalls, ws->revalidations, ws->uncached, ms->entries,
 		ms->subtables, ms->evictions, ms->expirations, es->inserts, es->evictions,
 		ms->avg_probed_per_hit);
 	fprintf(out,
@@ -123,10 +123,11 @@ static void print_text(FILE *out, struct fl_dp *dp, const struct fl_worker_stats
 			(double)ws->busy_cycles / (double)ws->packets);
 	fputc('\n', out);
 	fprintf(out,
-		"caches: %" PRIu64 " EMC hits, %" PRIu64 " megaflow hits, %" PRIu64 " upcalls, %" PRIu64
+		"caches: %" PRIu64 " burst repeats, %" PRIu64 " EMC hits, %" PRIu64 " megaflow hits, %" PRIu64 " upcalls, %" PRIu64
 		" revalidations; %" PRIu64 " megaflows in %" PRIu64 " subtables (%.2f probed per hit), "
 		"%" PRIu64 " evicted, %" PRIu64 " expired\n",
-		ws->emc_hits, ws->mf_hits, ws->upcalls, ws->revalidations, ms->entries, ms->subtables,
+		ws->batched_dups, ws->emc_hits, ws->mf_hits, ws->upcalls, ws->revalidations, ms->entries,
+		ms->subtables,
 		ms->avg_probed_per_hit, ms->evictions, ms->expirations);
 	if (ws->exec.dropped_by_actions || ws->exec.no_port || ws->exec.bad_header ||
 	    ws->exec.clone_failed)
