@@ -4,8 +4,8 @@
  * Insert and remove are O(1) expected: find the subtable by mask (a hash
  * map), hash the value, probe, link the rule into its value's priority list.
  * A value seen for the first time also takes a table slot, one count in each
- * stage index and one count in each enabled trie; the last rule of a value
- * gives them back. Everything an insert may need to allocate is allocated
+ * stage index and one count in each enabled trie (the address tries and the
+ * subtable's ports trie); the last rule of a value gives them back. Everything an insert may need to allocate is allocated
  * before the first change a reader could see, so a failed insert changes
  * nothing (DESIGN.md, Bad input).
  */
@@ -127,15 +127,40 @@ static int reserve_value(struct fl_classifier *cls, struct fl_cls_subtable *st)
 	return 0;
 }
 
+/* The trie of field f: an address trie (f < CLS_N_TRIES) or the
+ * subtable's ports trie (CLS_PORTS_BIT); the rule value's key in it and
+ * the key's length. */
+static struct cls_trie *trie_of(const struct fl_classifier *cls, const struct fl_cls_subtable *st,
+				const struct fl_cls_rule *rule, unsigned f, struct cls_prefix *p,
+				unsigned *len)
+{
+	if (f == CLS_PORTS_BIT) {
+		*p = cls_ports_prefix(st, &rule->match.value);
+		*len = st->ports_len;
+		return st->ports;
+	}
+	*p = cls_prefix_get(&rule->match.value, f);
+	*len = st->plen[f];
+	return cls->tries[f];
+}
+
+/* The tries a value of st is counted in: its prefix fields whose trie is
+ * on, and its ports trie if it has one. */
+static unsigned value_tries(const struct fl_classifier *cls, const struct fl_cls_subtable *st)
+{
+	return (st->trie_fields & cls->prefix_fields) | (st->ports ? FL_CLS_PREFIX_PORTS : 0u);
+}
+
 static void tries_remove(struct fl_classifier *cls, const struct fl_cls_subtable *st,
 			 const struct fl_cls_rule *rule, unsigned fields)
 {
 	while (fields) {
-		unsigned f = (unsigned)__builtin_ctz(fields);
-		struct cls_prefix p = cls_prefix_get(&rule->match.value, f);
+		unsigned f = (unsigned)__builtin_ctz(fields), len;
+		struct cls_prefix p;
+		struct cls_trie *t = trie_of(cls, st, rule, f, &p, &len);
 
 		fields &= fields - 1;
-		cls_trie_remove(cls, cls->tries[f], &p, st->plen[f]);
+		cls_trie_remove(cls, t, &p, len);
 	}
 }
 
@@ -145,11 +170,12 @@ static int tries_insert(struct fl_classifier *cls, const struct fl_cls_subtable 
 	unsigned done = 0;
 
 	while (fields) {
-		unsigned f = (unsigned)__builtin_ctz(fields);
-		struct cls_prefix p = cls_prefix_get(&rule->match.value, f);
+		unsigned f = (unsigned)__builtin_ctz(fields), len;
+		struct cls_prefix p;
+		struct cls_trie *t = trie_of(cls, st, rule, f, &p, &len);
 
 		fields &= fields - 1;
-		if (cls_trie_insert(cls, cls->tries[f], &p, st->plen[f])) {
+		if (cls_trie_insert(cls, t, &p, len)) {
 			tries_remove(cls, st, rule, done);
 			return -ENOMEM;
 		}
@@ -200,7 +226,7 @@ int fl_cls_insert(struct fl_classifier *cls, struct fl_cls_rule *rule)
 		else
 			CLS_STORE_REL(&st->table->heads[slot], rule);
 	} else {
-		tries = st->trie_fields & cls->prefix_fields;
+		tries = value_tries(cls, st);
 		err = reserve_value(cls, st);
 		if (!err)
 			err = tries_insert(cls, st, rule, tries);
@@ -259,7 +285,7 @@ void fl_cls_remove(struct fl_classifier *cls, struct fl_cls_rule *rule)
 			st->n_heads--;
 			for (s = 0; s + 1 < st->n_stages; s++)
 				cls_ctable_dec(st->index[s], stage_h[s]);
-			tries_remove(cls, st, rule, st->trie_fields & cls->prefix_fields);
+			tries_remove(cls, st, rule, value_tries(cls, st));
 		}
 	} else {
 		for (prev = t->heads[slot]; prev->next != rule; prev = prev->next)
@@ -302,9 +328,64 @@ static int trie_build(struct fl_classifier *cls, struct cls_trie *t, unsigned f)
 	return 0;
 }
 
+/* Ports tries for every live subtable with port bits (entry i for the
+ * i-th subtable of the list, NULL for those without), all built before any
+ * is published. NULL on ENOMEM, with nothing left over. */
+static struct cls_trie **ports_build(struct fl_classifier *cls)
+{
+	struct cls_trie **built = calloc(cls->n_subtables + 1, sizeof(*built));
+	struct fl_cls_subtable *st;
+	unsigned n = 0, j;
+	uint32_t i;
+
+	if (!built)
+		return NULL;
+	for (st = cls->subtables; st; st = st->next_st, n++) {
+		const struct cls_rtable *rt = st->table;
+
+		if (!st->ports_len)
+			continue;
+		built[n] = calloc(1, sizeof(*built[n]));
+		if (!built[n])
+			goto unwind;
+		for (i = 0; i <= rt->mask; i++) {
+			struct cls_prefix p;
+
+			if (!rt->hashes[i] || rt->heads[i] == CLS_TOMB)
+				continue;
+			p = cls_ports_prefix(st, &rt->heads[i]->match.value);
+			if (cls_trie_insert(cls, built[n], &p, st->ports_len))
+				goto unwind;
+		}
+	}
+	return built;
+
+unwind:
+	for (j = 0; j <= n; j++)
+		if (built[j])
+			cls_trie_retire(cls, built[j]);
+	free(built);
+	return NULL;
+}
+
+/* Publish (built != NULL) or take down every subtable's ports trie. */
+static void ports_switch(struct fl_classifier *cls, struct cls_trie **built)
+{
+	struct fl_cls_subtable *st;
+	unsigned n = 0;
+
+	for (st = cls->subtables; st; st = st->next_st, n++) {
+		struct cls_trie *old = st->ports;
+
+		CLS_STORE_REL(&st->ports, built ? built[n] : NULL); /* P2 */
+		if (old)
+			cls_trie_retire(cls, old);
+	}
+}
+
 int fl_cls_set_prefixes(struct fl_classifier *cls, unsigned fields)
 {
-	struct cls_trie *built[CLS_N_TRIES] = {NULL};
+	struct cls_trie *built[CLS_N_TRIES] = {NULL}, **ports = NULL;
 	unsigned on, off, f;
 
 	if (fields & ~FL_CLS_PREFIX_ALL)
@@ -319,6 +400,11 @@ int fl_cls_set_prefixes(struct fl_classifier *cls, unsigned fields)
 		if (!built[f] || trie_build(cls, built[f], f))
 			goto unwind;
 	}
+	if (on & FL_CLS_PREFIX_PORTS) {
+		ports = ports_build(cls);
+		if (!ports)
+			goto unwind;
+	}
 	for (f = 0; f < CLS_N_TRIES; f++) {
 		if (on & (1u << f)) {
 			CLS_STORE_REL(&cls->tries[f], built[f]); /* P1 */
@@ -329,6 +415,9 @@ int fl_cls_set_prefixes(struct fl_classifier *cls, unsigned fields)
 			cls_trie_retire(cls, t);
 		}
 	}
+	if ((on | off) & FL_CLS_PREFIX_PORTS)
+		ports_switch(cls, ports);
+	free(ports);
 	cls->prefix_fields = fields;
 	cls_retire_flush(cls, true);
 	return 0;

@@ -81,6 +81,31 @@
  * A subtable that matches needs no trie (its whole mask goes into wc), so a
  * lookup that hits pays no trie walk, and neither does one without wc.
  *
+ * Ports tries
+ * -----------
+ * Ports are matched exactly far more often than by prefix, but the same
+ * proof works on them: each subtable whose mask has bits in tp_src or
+ * tp_dst keeps a trie of the ports its own rules use, tp_src:tp_dst as one
+ * 32-bit word under the subtable's mask (as OVS does). When the subtable
+ * misses in its L4 stage (the L3 stage said some rule agrees with P up to
+ * there, so the address tries cannot help), the lookup walks P's masked
+ * ports down that trie; where P falls off after d bits, d + 1 bits of the
+ * ports word (those the mask has) explain the miss on their own:
+ *
+ *     subtable tp_dst (exact), rules on ports 80, 443, 8080
+ *     P.tp_dst = 12345 = 0011 0000 0011 1001
+ *                80    = 0000 0000 0101 0000   (443 and 8080 start 000)
+ *     P leaves the trie at the third bit: wc |= tp_dst 0xe000, not 0xffff
+ *
+ * Only misses in the L4 stage ask it: after an earlier miss, ports bits
+ * would come on top of bits other subtables pay anyway. The tries are per
+ * subtable rather than one per field for
+ * the classifier because each proof is then about that subtable's rules
+ * only: with a classifier-wide tp_dst trie, the 100 ports of an exact
+ * "tp_dst" subtable would also have to be ruled out for a packet missing
+ * in an "nw_src/16,tp_dst" subtable, costing it more bits. One 32-bit
+ * word covers masks on either port, or both, in one walk.
+ *
  * Versions
  * --------
  * A rule is visible to lookups at version v when add_version <= v <
@@ -218,20 +243,22 @@ unsigned fl_cls_n_subtables(const struct fl_classifier *cls);
  * tries), not counting the rules, which the caller allocates. */
 size_t fl_cls_memory(const struct fl_classifier *cls);
 
-/* ---- prefix tries ---- */
+/* ---- prefix and ports tries ---- */
 
 enum {
 	FL_CLS_PREFIX_NW_SRC = 1u << 0,
 	FL_CLS_PREFIX_NW_DST = 1u << 1,
 	FL_CLS_PREFIX_IPV6_SRC = 1u << 2,
 	FL_CLS_PREFIX_IPV6_DST = 1u << 3,
+	FL_CLS_PREFIX_PORTS = 1u << 4, /* every subtable's ports trie */
 };
-#define FL_CLS_PREFIX_ALL 0xfu
+#define FL_CLS_PREFIX_ALL 0x1fu
 
-/* Choose the fields that get a prefix trie (the default is all four). A trie
- * being enabled is built completely before lookups start using it; a trie
- * being disabled is freed after a grace period. Returns 0, -EINVAL for an
- * unknown field bit, -ENOMEM (the tries are then as before). */
+/* Choose the fields that get a prefix trie, and whether subtables keep
+ * ports tries (the default is all five). A trie being enabled is built
+ * completely before lookups start using it; a trie being disabled is freed
+ * after a grace period. Returns 0, -EINVAL for an unknown field bit,
+ * -ENOMEM (the tries are then as before). */
 int fl_cls_set_prefixes(struct fl_classifier *cls, unsigned fields);
 unsigned fl_cls_get_prefixes(const struct fl_classifier *cls);
 

@@ -6,7 +6,7 @@
  *   cls_subtable.c   subtables: creation from a mask, max priority, the
  *                    priority-ordered vector lookups walk, the mask map
  *   cls_table.c      the two RCU open-addressing tables a subtable uses
- *   cls_trie.c       prefix tries
+ *   cls_trie.c       prefix tries (the address tries and the ports tries)
  *   cls_rcu.c        deferred freeing after a grace period
  *
  * Every structure a reader can reach is either constant once published, or
@@ -26,6 +26,8 @@
  *       also rule list links and table heads: rule complete, then linked
  *   P1  a field's trie built, then fl_classifier.tries[f] set (release) |
  *       loaded (acquire) once per lookup and field
+ *   P2  a subtable's ports trie built, then fl_cls_subtable.ports set
+ *       (release) | loaded (acquire) by a lookup that misses in it
  */
 #ifndef FL_CLASSIFIER_PRIVATE_H
 #define FL_CLASSIFIER_PRIVATE_H
@@ -211,9 +213,15 @@ void cls_trie_remove(struct fl_classifier *cls, struct cls_trie *t, const struct
 		     unsigned len);
 /* Retire the trie object and all its nodes, without changing any of them. */
 void cls_trie_retire(struct fl_classifier *cls, struct cls_trie *t);
+size_t cls_trie_bytes(const struct cls_trie *t);
 void cls_trie_walk_start(const struct cls_trie *t, const struct cls_prefix *key,
 			 struct cls_trie_walk *w);
 void cls_trie_walk_to(struct cls_trie_walk *w, unsigned limit, unsigned n_bits);
+/* Reader: how many leading bits of the len-bit key prove that no stored
+ * prefix of that length equals it (every stored prefix being len bits
+ * long), or 0 if one does. Walks only until the key falls off. */
+unsigned cls_trie_miss_bits(const struct cls_trie *t, const struct cls_prefix *key,
+			    unsigned len);
 
 /* ---- subtables ---- */
 
@@ -226,12 +234,18 @@ struct fl_cls_subtable {
 	uint8_t trie_stage;               /* a miss from this stage on asks the tries; 0xff: none */
 	uint8_t trie_fields;              /* FL_CLS_PREFIX_* fields masked with a prefix */
 	uint8_t plen[CLS_N_TRIES];        /* that prefix's length */
+	uint8_t ports_len;                /* 32 - ctz(ports_mask); 0: no port bits */
+	uint8_t ports_stage;              /* a miss in this stage (L4) asks the ports trie */
+	uint32_t ports_mask;              /* mask on tp_src:tp_dst, host order */
 	uint8_t idx[FL_KEY_WORDS];        /* key word of each mask word */
 	uint64_t mask[FL_KEY_WORDS];
 
 	/* Replaced whole by the writer (T2). index[s] for s < n_stages - 1. */
 	struct cls_rtable *table;
 	struct cls_ctable *index[CLS_N_STAGES - 1];
+	/* The ports trie (P2); NULL when the mask has no port bits or the
+	 * ports tries are switched off. */
+	struct cls_trie *ports;
 
 	/* writer */
 	uint32_t n_rules;
@@ -306,6 +320,27 @@ void cls_subtable_prio_added(struct fl_classifier *cls, struct fl_cls_subtable *
 			     struct cls_pvec *nv);
 void cls_subtable_prio_removed(struct fl_classifier *cls, struct fl_cls_subtable *st, int prio);
 int cls_pvec_publish(struct fl_classifier *cls);
+
+/* ---- ports tries ----
+ *
+ * A subtable whose mask has bits in tp_src or tp_dst keeps a trie of its
+ * values' ports: tp_src:tp_dst read as one 32-bit big-endian word, masked
+ * with the subtable's mask there. A mask that is not a prefix of that word
+ * (tp_dst alone is 0x0000ffff) works too: the stored values are the masked
+ * words cut after the mask's last bit (ports_len bits), and bits the mask
+ * leaves out are 0 in every stored value and in the masked key alike, so a
+ * walk runs along them for free and only mask bits reach wc. */
+#define CLS_PORTS_BIT 4 /* FL_CLS_PREFIX_PORTS == 1u << CLS_PORTS_BIT */
+
+static inline struct cls_prefix cls_ports_prefix(const struct fl_cls_subtable *st,
+						 const struct fl_key *k)
+{
+	struct cls_prefix p;
+
+	p.hi = (uint64_t)(fl_get_be32(&k->tp_src) & st->ports_mask) << 32;
+	p.lo = 0;
+	return p;
+}
 
 /* Hash of the masked value over the subtable's words [from, to), continuing
  * from `h`; masked[] receives the masked words (in subtable word order). */

@@ -1,4 +1,5 @@
-/* Prefix tries: which prefixes the rules use on an address field.
+/* Prefix tries: which prefixes the rules use on an address field, and which
+ * ports a subtable's rules use (the ports tries, classifier_private.h).
  *
  * A binary trie, path compressed: a node exists where a stored prefix ends
  * or where two stored prefixes part, and covers the run of bits from its
@@ -260,6 +261,33 @@ void cls_trie_retire(struct fl_classifier *cls, struct cls_trie *t)
 {
 	retire_subtree(cls, t->root);
 	cls_retire(cls, t, sizeof(*t));
+}
+
+size_t cls_trie_bytes(const struct cls_trie *t)
+{
+	return sizeof(*t) + t->n_nodes * sizeof(struct cls_trie_node);
+}
+
+/* The ports tries' question, without the bookkeeping of a resumable walk:
+ * every stored prefix is len bits long, so the key either falls off the
+ * trie at some d < len (d + 1 bits prove the miss) or runs into a stored
+ * value. */
+unsigned cls_trie_miss_bits(const struct cls_trie *t, const struct cls_prefix *key,
+			    unsigned len)
+{
+	const struct cls_trie_node *node = CLS_LOAD_ACQ(&t->root); /* N1 */
+	unsigned ofs = 0, d;
+
+	while (node) {
+		d = first_diff(node, key, ofs);
+		if (d < node->end)
+			return d + 1;
+		ofs = d;
+		if (ofs >= len)
+			return CLS_LOAD_RLX(&node->n_values) ? 0 : len;
+		node = CLS_LOAD_ACQ(&node->child[bit_at(key, ofs)]); /* N1 */
+	}
+	return ofs + 1;
 }
 
 void cls_trie_walk_start(const struct cls_trie *t, const struct cls_prefix *key,

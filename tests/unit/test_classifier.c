@@ -106,8 +106,13 @@ enum {
 struct mask_tmpl {
 	unsigned fields;
 	uint8_t nw_src_len, nw_dst_len, ip6_src_len, ip6_dst_len;
-	uint16_t tp_src_mask;
+	uint16_t tp_src_mask, tp_dst_mask;
 };
+
+/* Port-heavy worlds: packets and rules take their ports from a wide,
+ * clustered spread instead of five well-known ports, and tp_dst masks vary
+ * too (prefix and non-prefix), so the ports tries have real shapes. */
+static bool wide_ports;
 
 static void build_mask(const struct mask_tmpl *t, struct fl_key *m)
 {
@@ -137,7 +142,7 @@ static void build_mask(const struct mask_tmpl *t, struct fl_key *m)
 	if (t->fields & F_TP_SRC)
 		m->tp_src = fl_htons(t->tp_src_mask);
 	if (t->fields & F_TP_DST)
-		m->tp_dst = 0xffff;
+		m->tp_dst = fl_htons(t->tp_dst_mask);
 }
 
 static const unsigned plen_pool[] = {8, 16, 24, 32};
@@ -168,11 +173,31 @@ static void random_tmpl(struct mask_tmpl *t, unsigned allowed)
 	t->ip6_src_len = (uint8_t)random_plen(128);
 	t->ip6_dst_len = (uint8_t)random_plen(128);
 	t->tp_src_mask = port_masks[rnd(4)];
+	t->tp_dst_mask = 0xffff;
+	if (wide_ports) {
+		static const uint16_t dst_masks[] = {0xffff, 0xffff, 0xff00, 0xfffc, 0x0ff0};
+
+		t->tp_dst_mask = dst_masks[rnd(5)];
+	}
 }
 
 static const uint32_t ip4_pool[] = {0x0a000000, 0x0a010000, 0x0a010200, 0xc0a80100, 0xac100500,
 				    0x0a800000};
 static const uint16_t port_pool[] = {80, 443, 22, 53, 8080};
+
+static uint16_t wide_port(void)
+{
+	switch (rnd(4)) {
+	case 0:
+		return port_pool[rnd(5)];
+	case 1:
+		return (uint16_t)rnd(64);
+	case 2:
+		return (uint16_t)(1024 + rnd(512));
+	default:
+		return (uint16_t)rng();
+	}
+}
 
 /* A packet built from the same small pools as rule values, so packets and
  * rules meet often. */
@@ -201,6 +226,10 @@ static void random_packet(struct fl_key *k)
 	k->tp_src = fl_htons(rnd(2) ? port_pool[rnd(5)] : (uint16_t)rng());
 	k->tp_dst = fl_htons(port_pool[rnd(5)]);
 	k->tcp_flags = (fl_be16)rng();
+	if (wide_ports) {
+		k->tp_src = fl_htons(wide_port());
+		k->tp_dst = fl_htons(wide_port());
+	}
 }
 
 static void flip_random_bit(struct fl_key *k)
@@ -863,6 +892,21 @@ static void megaflow_invariant_prefixes(void **state)
 			   F_NW_SRC | F_NW_DST | F_IP6_SRC | F_IP6_DST | F_TP_DST | F_DL_TYPE);
 }
 
+/* Port-heavy rule sets: where the ports tries do most of the work, with
+ * the address tries on, and off (ports tries alone). */
+static void megaflow_invariant_ports(void **state)
+{
+	const unsigned allowed = F_TP_SRC | F_TP_DST | F_NW_PROTO | F_DL_TYPE | F_NW_SRC |
+				 F_NW_DST | F_IN_PORT;
+
+	(void)state;
+	wide_ports = true;
+	megaflow_invariant(FL_CLS_PREFIX_ALL, 44, allowed);
+	megaflow_invariant(FL_CLS_PREFIX_PORTS, 45, allowed);
+	megaflow_invariant(FL_CLS_PREFIX_ALL, 46, F_TP_SRC | F_TP_DST);
+	wide_ports = false;
+}
+
 /* ---- wildcard narrowing ---- */
 
 static unsigned nw_dst_bits(const struct fl_key *wc)
@@ -887,7 +931,7 @@ static void trie_narrows_ipv4(void **state)
 	memset(&wc, 0, sizeof(wc));
 	assert_null(fl_cls_lookup(cls, 0, &k, &wc));
 	assert_true(nw_dst_bits(&wc) <= 9);
-	assert_int_equal(nw_dst_bits(&wc), 1);
+	assert_int_equal(nw_dst_bits(&wc), 4) /* 1 bit decides, rounded to the grain of 4 */;
 	/* 11.0.0.1: agrees on 7 bits, 8th differs */
 	ipv4_packet(&k, 0x0b000001);
 	memset(&wc, 0, sizeof(wc));
@@ -911,7 +955,7 @@ static void trie_narrows_ipv4(void **state)
 	ipv4_packet(&k, 0xc0a80101);
 	memset(&wc, 0, sizeof(wc));
 	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
-	assert_int_equal(nw_dst_bits(&wc), 1);
+	assert_int_equal(nw_dst_bits(&wc), 4);
 	ipv4_packet(&k, 0x0a010303); /* agrees on 23 bits */
 	memset(&wc, 0, sizeof(wc));
 	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
@@ -928,7 +972,7 @@ static void trie_narrows_ipv4(void **state)
 	assert_int_equal(fl_cls_get_prefixes(cls), FL_CLS_PREFIX_NW_DST);
 	memset(&wc, 0, sizeof(wc));
 	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
-	assert_int_equal(nw_dst_bits(&wc), 1);
+	assert_int_equal(nw_dst_bits(&wc), 4);
 	assert_int_equal(fl_cls_set_prefixes(cls, 1u << 7), -EINVAL);
 	fl_cls_remove(cls, &r32);
 	fl_cls_remove(cls, &any);
@@ -962,15 +1006,150 @@ static void trie_narrows_ipv6(void **state)
 	k.ipv6_dst[1] = 0x80;
 	memset(&wc, 0, sizeof(wc));
 	assert_null(fl_cls_lookup(cls, 0, &k, &wc));
-	assert_int_equal(popcount_key_field(wc.ipv6_dst, 16), 1);
+	assert_int_equal(popcount_key_field(wc.ipv6_dst, 16), 4);
 	/* 2001:db8::2: runs the whole /64 and 126 bits of the /128 */
 	memcpy(k.ipv6_dst, r[2].match.value.ipv6_dst, 16);
 	k.ipv6_dst[15] = 2;
 	memset(&wc, 0, sizeof(wc));
 	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &r[1]);
-	assert_int_equal(popcount_key_field(wc.ipv6_dst, 16), 127);
+	assert_int_equal(popcount_key_field(wc.ipv6_dst, 16), 128); /* 127, rounded */
 	for (i = 0; i < 3; i++)
 		fl_cls_remove(cls, &r[i]);
+	fl_cls_destroy(cls);
+}
+
+static unsigned port_bits(fl_be16 p)
+{
+	return (unsigned)__builtin_popcount(p);
+}
+
+static void match_ports(struct fl_match *m, uint16_t src, uint16_t src_mask, uint16_t dst,
+			uint16_t dst_mask)
+{
+	memset(m, 0, sizeof(*m));
+	m->mask.tp_src = fl_htons(src_mask);
+	m->value.tp_src = fl_htons(src);
+	m->mask.tp_dst = fl_htons(dst_mask);
+	m->value.tp_dst = fl_htons(dst);
+	fl_match_normalize(m);
+}
+
+static void ports_trie_narrows(void **state)
+{
+	struct fl_classifier *cls = fl_cls_create();
+	struct fl_cls_rule r80, r443, rsrc, any, r16;
+	struct fl_match m;
+	struct fl_key k, wc;
+
+	(void)state;
+	/* one rule tp_dst=80; P.tp_dst = 12345 (0x3039) parts from 80 (0x0050)
+	 * at the third bit: a few high bits of tp_dst (rounded up to a grain
+	 * of 4), no tp_src bits, not all 16 */
+	match_ports(&m, 0, 0, 80, 0xffff);
+	fl_cls_rule_init(&r80, &m, 10, 0);
+	assert_int_equal(fl_cls_insert(cls, &r80), 0);
+	ipv4_packet(&k, 0x0a000001);
+	k.tp_src = fl_htons(40000);
+	k.tp_dst = fl_htons(12345);
+	memset(&wc, 0, sizeof(wc));
+	assert_null(fl_cls_lookup(cls, 0, &k, &wc));
+	assert_int_equal(fl_ntohs(wc.tp_dst), 0xf000);
+	assert_int_equal(wc.tp_src, 0);
+	assert_int_equal(wc.nw_dst, 0);
+	/* 81 runs along 80 for 15 bits: all 16 */
+	k.tp_dst = fl_htons(81);
+	memset(&wc, 0, sizeof(wc));
+	assert_null(fl_cls_lookup(cls, 0, &k, &wc));
+	assert_int_equal(wc.tp_dst, 0xffff);
+	/* a hit: the mask */
+	k.tp_dst = fl_htons(80);
+	memset(&wc, 0, sizeof(wc));
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &r80);
+	assert_int_equal(wc.tp_dst, 0xffff);
+
+	/* 443 (0x01bb) joins: 12345 still leaves at bit 2, 0x0200 at bit 6 */
+	match_ports(&m, 0, 0, 443, 0xffff);
+	fl_cls_rule_init(&r443, &m, 10, 0);
+	assert_int_equal(fl_cls_insert(cls, &r443), 0);
+	k.tp_dst = fl_htons(12345);
+	memset(&wc, 0, sizeof(wc));
+	assert_null(fl_cls_lookup(cls, 0, &k, &wc));
+	assert_int_equal(fl_ntohs(wc.tp_dst), 0xf000);
+	k.tp_dst = fl_htons(0x0200);
+	memset(&wc, 0, sizeof(wc));
+	assert_null(fl_cls_lookup(cls, 0, &k, &wc));
+	assert_int_equal(fl_ntohs(wc.tp_dst), 0xff00);
+
+	/* both ports in one mask, tp_dst by prefix: one walk of 24 bits */
+	match_ports(&m, 53, 0xffff, 0x1200, 0xff00);
+	fl_cls_rule_init(&rsrc, &m, 20, 0);
+	assert_int_equal(fl_cls_insert(cls, &rsrc), 0);
+	k.tp_src = fl_htons(53);
+	k.tp_dst = fl_htons(0x1300); /* src runs along, dst parts at bit 7 */
+	memset(&wc, 0, sizeof(wc));
+	assert_null(fl_cls_lookup(cls, 0, &k, &wc));
+	assert_int_equal(wc.tp_src, 0xffff);
+	assert_int_equal(fl_ntohs(wc.tp_dst), 0xff00);
+	k.tp_src = fl_htons(0x8035); /* src parts at bit 0 */
+	memset(&wc, 0, sizeof(wc));
+	assert_null(fl_cls_lookup(cls, 0, &k, &wc));
+	assert_int_equal(fl_ntohs(wc.tp_src), 0xf000);
+	assert_int_equal(fl_ntohs(wc.tp_dst), 0xf000); /* from the tp_dst subtable */
+
+	/* behind the L3 stage: nw_src/16 + tp_dst, address tries off, P
+	 * agrees on nw_src (the L3 stage passes) and misses on the port */
+	assert_int_equal(fl_cls_set_prefixes(cls, FL_CLS_PREFIX_PORTS), 0);
+	fl_cls_remove(cls, &rsrc);
+	memset(&m, 0, sizeof(m));
+	m.mask.dl_type = 0xffff;
+	m.value.dl_type = fl_htons(0x0800);
+	set_be32_prefix(&m.mask.nw_src, 16);
+	m.value.nw_src = fl_htonl(0x01020000);
+	m.mask.tp_dst = 0xffff;
+	m.value.tp_dst = fl_htons(22);
+	fl_match_normalize(&m);
+	fl_cls_rule_init(&r16, &m, 30, 0);
+	assert_int_equal(fl_cls_insert(cls, &r16), 0);
+	fl_match_init_catchall(&m);
+	fl_cls_rule_init(&any, &m, 0, 0);
+	assert_int_equal(fl_cls_insert(cls, &any), 0);
+	k.tp_src = fl_htons(40000);
+	k.tp_dst = fl_htons(0x8000 | 22);
+	memset(&wc, 0, sizeof(wc));
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
+	assert_int_equal(wc.nw_src, 0);
+	assert_int_equal(fl_ntohs(wc.tp_dst), 0xf000);
+	assert_int_equal(wc.tp_src, 0);
+	/* P misses in the L3 stage: the ports trie is not asked there (no
+	 * address trie either: the stage's bits); tp_dst bits only from the
+	 * tp_dst subtable */
+	k.nw_src = fl_htonl(0x01030000);
+	k.tp_dst = fl_htons(0x4000);
+	memset(&wc, 0, sizeof(wc));
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
+	assert_int_equal(fl_ntohl(wc.nw_src), 0xffff0000);
+	assert_int_equal(fl_ntohs(wc.tp_dst), 0xf000);
+
+	/* ports tries off: whole masks; back on: rebuilt from the rules */
+	assert_int_equal(fl_cls_set_prefixes(cls, 0), 0);
+	k.nw_src = fl_htonl(0x01020304);
+	k.tp_dst = fl_htons(12345);
+	memset(&wc, 0, sizeof(wc));
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
+	assert_int_equal(wc.tp_dst, 0xffff);
+	assert_int_equal(fl_cls_set_prefixes(cls, FL_CLS_PREFIX_ALL), 0);
+	assert_int_equal(fl_cls_get_prefixes(cls), FL_CLS_PREFIX_ALL);
+	memset(&wc, 0, sizeof(wc));
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
+	assert_true(port_bits(wc.tp_dst) <= 4);
+	assert_int_equal(wc.tp_src, 0);
+	assert_true(fl_cls_memory(cls) > 0);
+
+	fl_cls_remove(cls, &r80);
+	fl_cls_remove(cls, &r443);
+	fl_cls_remove(cls, &r16);
+	fl_cls_remove(cls, &any);
+	assert_int_equal(fl_cls_n_subtables(cls), 0);
 	fl_cls_destroy(cls);
 }
 
@@ -1311,7 +1490,7 @@ static void *reader_main(void *arg)
 			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
 			ipv4_packet(&k, 0x0a000000 | (uint32_t)(seed >> 40) % CONC_RULES);
 			k.in_port = (uint32_t)(seed >> 20) % 4;
-			k.tp_dst = fl_htons((uint16_t)((seed >> 10) % 4));
+			k.tp_dst = fl_htons((uint16_t)((seed >> 10) % 5 * 4099u));
 			memset(&wc, 0, sizeof(wc));
 			r = fl_cls_lookup(c->cls, v, &k, &wc);
 			if (r) {
@@ -1359,7 +1538,7 @@ static void conc_rule(struct fl_cls_rule *r, unsigned i, uint64_t version)
 	}
 	if (rnd(3) == 0) {
 		m.mask.tp_dst = 0xffff;
-		m.value.tp_dst = fl_htons((uint16_t)rnd(4));
+		m.value.tp_dst = fl_htons((uint16_t)(rnd(4) * 4099u));
 	}
 	fl_match_normalize(&m);
 	fl_cls_rule_init(r, &m, (int)(i % 97), version);
@@ -1470,8 +1649,10 @@ int main(void)
 		cmocka_unit_test(megaflow_invariant_tries),
 		cmocka_unit_test(megaflow_invariant_no_tries),
 		cmocka_unit_test(megaflow_invariant_prefixes),
+		cmocka_unit_test(megaflow_invariant_ports),
 		cmocka_unit_test(trie_narrows_ipv4),
 		cmocka_unit_test(trie_narrows_ipv6),
+		cmocka_unit_test(ports_trie_narrows),
 		cmocka_unit_test(staged_and_priority_narrowing),
 		cmocka_unit_test(many_masks_lifecycle),
 		cmocka_unit_test(priority_order_after_removals),
