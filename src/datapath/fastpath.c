@@ -129,29 +129,50 @@ static void revalidate(struct fl_worker *w, struct fl_pkt **pkts, struct fl_mf_e
 	flows[i] = install(w, pkts, i, &res, now);
 }
 
+/* A packet no cache knew: translate it, install the result, and execute it
+ * at once with the actions of its own translation. Executing it here rather
+ * with its group keeps OpenFlow's in-order semantics when a later packet of
+ * the same batch re-translates the same megaflow under a newer version (a
+ * MAC learned in between): this packet still gets what was true when it
+ * arrived. */
 static void upcall(struct fl_worker *w, struct fl_pkt **pkts, struct fl_mf_entry **flows,
 		   const uint32_t *hashes, unsigned i, uint64_t version, uint64_t now)
 {
 	struct fl_xlate_result res;
+	struct fl_dp_actions *acts;
 	struct fl_mf_entry *e;
+	unsigned r;
 
 	/* an earlier upcall of this batch may have installed what covers it */
 	e = fl_mf_lookup(w->mf, &w->keys[i]);
 	if (e && e->version == version) {
 		__atomic_store_n(&e->used, now, __ATOMIC_RELAXED);
 		flows[i] = e;
-	} else {
-		fl_counter_inc(&w->stats.upcalls);
-		if (fl_pipeline_translate(w->dp->pl, &w->keys[i], &res, NULL) < 0) {
-			fl_counter_inc(&w->stats.upcall_failed);
-			fl_pool_put(&w->cache, pkts[i]);
-			flows[i] = NULL;
-			return;
-		}
-		flows[i] = install(w, pkts, i, &res, now);
+		if (w->emc)
+			fl_emc_insert(w->emc, &w->keys[i], hashes[i], e);
+		return;
 	}
-	if (flows[i] && w->emc)
-		fl_emc_insert(w->emc, &w->keys[i], hashes[i], flows[i]);
+	fl_counter_inc(&w->stats.upcalls);
+	flows[i] = NULL; /* executed here, not with a group */
+	if (fl_pipeline_translate(w->dp->pl, &w->keys[i], &res, NULL) < 0) {
+		fl_counter_inc(&w->stats.upcall_failed);
+		fl_pool_put(&w->cache, pkts[i]);
+		return;
+	}
+	acts = res.actions;
+	fl_dp_actions_ref(acts); /* one for the cache, one for executing here */
+	e = install(w, pkts, i, &res, now);
+	if (!e) {
+		fl_dp_actions_unref(acts); /* install executed it uncached */
+		return;
+	}
+	if (w->emc)
+		fl_emc_insert(w->emc, &w->keys[i], hashes[i], e);
+	fl_mf_entry_account(e, 1, pkts[i]->len, now);
+	for (r = 0; r < e->n_rules; r++)
+		fl_rule_account(e->rules[r], 1, pkts[i]->len, now);
+	fl_execute(&w->tx, &w->cache, &w->stats.exec, acts, &pkts[i], 1);
+	fl_dp_actions_unref(acts);
 }
 
 static void execute_groups(struct fl_worker *w, struct fl_pkt **pkts, struct fl_mf_entry **flows,
@@ -261,6 +282,10 @@ void fl_fastpath_process(struct fl_worker *w, struct fl_pkt **pkts, unsigned n)
 		i = (unsigned)__builtin_ctz(miss);
 		miss &= miss - 1;
 		upcall(w, pkts, flows, hashes, i, version, now);
+		/* a translation may itself publish a version (NORMAL learned a MAC):
+		 * what the next miss finds installed must be as new as that, or a
+		 * packet right behind a learning one would still be flooded */
+		version = fl_pipeline_version(w->dp->pl);
 	}
 	execute_groups(w, pkts, flows, n, now);
 }
