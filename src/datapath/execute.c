@@ -77,12 +77,12 @@ static unsigned rewrite(struct fl_pool_cache *cache, struct fl_exec_stats *st,
 		case FL_DPACT_SET_IPV4:
 			err = fl_rewrite_ipv4(pkt, a->ipv4.proto, a->ipv4.src, a->ipv4.src_mask,
 					      a->ipv4.dst, a->ipv4.dst_mask, a->ipv4.tos,
-					      a->ipv4.tos_mask);
+					      a->ipv4.tos_mask, a->ipv4.ttl, a->ipv4.ttl_mask);
 			break;
 		case FL_DPACT_SET_IPV6:
 			err = fl_rewrite_ipv6(pkt, a->ipv6.proto, a->ipv6.src, a->ipv6.src_mask,
 					      a->ipv6.dst, a->ipv6.dst_mask, a->ipv6.tclass,
-					      a->ipv6.tclass_mask);
+					      a->ipv6.tclass_mask, a->ipv6.hlimit, a->ipv6.hlimit_mask);
 			break;
 		case FL_DPACT_SET_L4:
 			err = fl_rewrite_l4_ports(pkt, a->l4.proto, a->l4.src, a->l4.src_mask,

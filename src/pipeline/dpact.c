@@ -133,6 +133,8 @@ int fl_dp_actions_format(const struct fl_dp_actions *a, char *buf, size_t size)
 			put_ip4(&o, "dst", x->ipv4.dst, x->ipv4.dst_mask);
 			if (x->ipv4.tos_mask)
 				put(&o, "tos=0x%02x/0x%02x,", x->ipv4.tos, x->ipv4.tos_mask);
+			if (x->ipv4.ttl_mask)
+				put(&o, "ttl=%u,", x->ipv4.ttl);
 			close_group(&o);
 			break;
 		case FL_DPACT_SET_IPV6:
@@ -141,6 +143,8 @@ int fl_dp_actions_format(const struct fl_dp_actions *a, char *buf, size_t size)
 			put_ip6(&o, "dst", x->ipv6.dst, x->ipv6.dst_mask);
 			if (x->ipv6.tclass_mask)
 				put(&o, "tclass=0x%02x/0x%02x,", x->ipv6.tclass, x->ipv6.tclass_mask);
+			if (x->ipv6.hlimit_mask)
+				put(&o, "hlimit=%u,", x->ipv6.hlimit);
 			close_group(&o);
 			break;
 		case FL_DPACT_SET_L4:

@@ -29,8 +29,8 @@
 enum fl_dpact_type {
 	FL_DPACT_OUTPUT = 1, /* output.port: OpenFlow port number */
 	FL_DPACT_SET_ETH,    /* eth: masked dl_src / dl_dst */
-	FL_DPACT_SET_IPV4,   /* ipv4: masked src, dst, tos (ttl via DEC_TTL) */
-	FL_DPACT_SET_IPV6,   /* ipv6: masked src, dst, traffic class */
+	FL_DPACT_SET_IPV4,   /* ipv4: masked src, dst, tos, ttl */
+	FL_DPACT_SET_IPV6,   /* ipv6: masked src, dst, traffic class, hop limit */
 	FL_DPACT_SET_L4,     /* l4: masked TCP/UDP ports */
 	FL_DPACT_PUSH_VLAN,  /* vlan: new outermost tag tpid, tci */
 	FL_DPACT_POP_VLAN,   /* remove the outermost tag */
@@ -53,12 +53,14 @@ struct fl_dpact {
 			fl_be32 src, src_mask;
 			fl_be32 dst, dst_mask;
 			uint8_t tos, tos_mask;
+			uint8_t ttl, ttl_mask; /* set_field nw_ttl (dec_ttl is DEC_TTL) */
 			uint8_t proto; /* L4 protocol: which checksum covers the addresses */
 		} ipv4;
 		struct {
 			uint8_t src[16], src_mask[16];
 			uint8_t dst[16], dst_mask[16];
 			uint8_t tclass, tclass_mask;
+			uint8_t hlimit, hlimit_mask;
 			uint8_t proto;
 		} ipv6;
 		struct {

@@ -102,6 +102,7 @@ static int check_rewrite(struct fm_batch *b, const char *act, const struct fl_fi
 	case FL_FIELD_NW_TOS:
 	case FL_FIELD_IP_DSCP:
 	case FL_FIELD_NW_ECN:
+	case FL_FIELD_NW_TTL:
 		return 0;
 	case FL_FIELD_NW_SRC:
 	case FL_FIELD_NW_DST:
@@ -120,10 +121,6 @@ static int check_rewrite(struct fm_batch *b, const char *act, const struct fl_fi
 			return fm_fail(b, -EINVAL, "%s: the datapath cannot rewrite SCTP ports",
 				       act);
 		return 0;
-	case FL_FIELD_NW_TTL:
-		return fm_fail(b, -EINVAL,
-			       "%s: the datapath cannot set nw_ttl (dec_ttl can decrement it)",
-			       act);
 	default:
 		return fm_fail(b, -EINVAL, "%s: the datapath cannot rewrite %s", act, f->name);
 	}

@@ -25,6 +25,7 @@ static const struct fl_key dp_fields = {
 	.ipv6_dst = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 		     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
 	.nw_tos = 0xff,
+	.nw_ttl = 0xff,
 	.tp_src = 0xffff,
 	.tp_dst = 0xffff,
 };
@@ -205,7 +206,7 @@ static void commit_ip(struct xlate_ctx *ctx)
 	const struct fl_key *d = &ctx->dirty, *k = &ctx->key;
 	struct fl_dpact *a;
 
-	if (!d->nw_src && !d->nw_dst && !d->nw_tos && !any(d->ipv6_src, 16) &&
+	if (!d->nw_src && !d->nw_dst && !d->nw_tos && !d->nw_ttl && !any(d->ipv6_src, 16) &&
 	    !any(d->ipv6_dst, 16))
 		return;
 	/* Which header, and which L4 checksum covers the addresses: the same
@@ -222,6 +223,8 @@ static void commit_ip(struct xlate_ctx *ctx)
 		a->ipv4.dst_mask = d->nw_dst;
 		a->ipv4.tos = k->nw_tos & d->nw_tos;
 		a->ipv4.tos_mask = d->nw_tos;
+		a->ipv4.ttl = k->nw_ttl & d->nw_ttl;
+		a->ipv4.ttl_mask = d->nw_ttl;
 		a->ipv4.proto = k->nw_proto;
 	} else if (k->dl_type == fl_htons(FL_ETH_TYPE_IPV6)) {
 		a = xlate_emit(ctx, FL_DPACT_SET_IPV6);
@@ -233,6 +236,8 @@ static void commit_ip(struct xlate_ctx *ctx)
 		memcpy(a->ipv6.dst_mask, d->ipv6_dst, 16);
 		a->ipv6.tclass = k->nw_tos & d->nw_tos;
 		a->ipv6.tclass_mask = d->nw_tos;
+		a->ipv6.hlimit = k->nw_ttl & d->nw_ttl;
+		a->ipv6.hlimit_mask = d->nw_ttl;
 		a->ipv6.proto = k->nw_proto;
 	} else {
 		/* Flow-mod checks tie these writes to an IP match; nothing to
@@ -471,6 +476,9 @@ bool xlate_dec_ttl(struct xlate_ctx *ctx)
 	xlate_wc_add(ctx, &m);
 	if (ctx->key.nw_ttl <= 1)
 		return false;
+	/* a pending set of the TTL must reach the packet before the decrement */
+	if (ctx->dirty.nw_ttl)
+		xlate_commit(ctx);
 	a = xlate_emit(ctx, FL_DPACT_DEC_TTL);
 	if (!a)
 		return true;

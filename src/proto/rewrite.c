@@ -88,7 +88,8 @@ static uint8_t *ipv6_header(struct fl_pkt *pkt)
 }
 
 int fl_rewrite_ipv4(struct fl_pkt *pkt, uint8_t proto, fl_be32 src, fl_be32 src_mask,
-		    fl_be32 dst, fl_be32 dst_mask, uint8_t tos, uint8_t tos_mask)
+		    fl_be32 dst, fl_be32 dst_mask, uint8_t tos, uint8_t tos_mask, uint8_t ttl,
+		    uint8_t ttl_mask)
 {
 	uint8_t *ip = ipv4_header(pkt), *l4sum = l4_csum_field(pkt, proto);
 	fl_be32 old_src, old_dst, new_src, new_dst;
@@ -120,6 +121,12 @@ int fl_rewrite_ipv4(struct fl_pkt *pkt, uint8_t proto, fl_be32 src, fl_be32 src_
 		new_word = fl_get_u16(ip);
 		csum = fl_csum_update16(csum, old_word, new_word);
 	}
+	if (ttl_mask) {
+		fl_be16 old_word = fl_get_u16(ip + 8);
+
+		ip[8] = (uint8_t)((ip[8] & ~ttl_mask) | (ttl & ttl_mask));
+		csum = fl_csum_update16(csum, old_word, fl_get_u16(ip + 8));
+	}
 	fl_put_u16(ip + 10, csum);
 	if (l4sum && proto != FL_IPPROTO_ICMPV6 && (new_src != old_src || new_dst != old_dst))
 		l4_csum_store(l4sum, proto, l4_old, l4);
@@ -128,7 +135,7 @@ int fl_rewrite_ipv4(struct fl_pkt *pkt, uint8_t proto, fl_be32 src, fl_be32 src_
 
 int fl_rewrite_ipv6(struct fl_pkt *pkt, uint8_t proto, const uint8_t src[16],
 		    const uint8_t src_mask[16], const uint8_t dst[16], const uint8_t dst_mask[16],
-		    uint8_t tclass, uint8_t tclass_mask)
+		    uint8_t tclass, uint8_t tclass_mask, uint8_t hlimit, uint8_t hlimit_mask)
 {
 	uint8_t *ip = ipv6_header(pkt), *l4sum = l4_csum_field(pkt, proto);
 	uint8_t new_addr[16];
@@ -160,6 +167,8 @@ int fl_rewrite_ipv6(struct fl_pkt *pkt, uint8_t proto, const uint8_t src[16],
 		ip[0] = (uint8_t)((ip[0] & 0xf0) | tc >> 4);
 		ip[1] = (uint8_t)((ip[1] & 0x0f) | (tc & 0x0f) << 4);
 	}
+	if (hlimit_mask)
+		ip[7] = (uint8_t)((ip[7] & ~hlimit_mask) | (hlimit & hlimit_mask));
 	if (l4sum && changed)
 		l4_csum_store(l4sum, proto, l4_old, l4);
 	return 0;

@@ -26,10 +26,10 @@ int fl_rewrite_eth(struct fl_pkt *pkt, const uint8_t src[6], const uint8_t src_m
 /* `proto` is the frame's L4 protocol (key nw_proto): it says which L4
  * checksum covers the addresses. */
 int fl_rewrite_ipv4(struct fl_pkt *pkt, uint8_t proto, fl_be32 src, fl_be32 src_mask, fl_be32 dst,
-		    fl_be32 dst_mask, uint8_t tos, uint8_t tos_mask);
+		    fl_be32 dst_mask, uint8_t tos, uint8_t tos_mask, uint8_t ttl, uint8_t ttl_mask);
 int fl_rewrite_ipv6(struct fl_pkt *pkt, uint8_t proto, const uint8_t src[16], const uint8_t src_mask[16],
 		    const uint8_t dst[16], const uint8_t dst_mask[16], uint8_t tclass,
-		    uint8_t tclass_mask);
+		    uint8_t tclass_mask, uint8_t hlimit, uint8_t hlimit_mask);
 /* TCP or UDP ports; proto is FL_IPPROTO_TCP or FL_IPPROTO_UDP. */
 int fl_rewrite_l4_ports(struct fl_pkt *pkt, uint8_t proto, fl_be16 src, fl_be16 src_mask, fl_be16 dst,
 			fl_be16 dst_mask);

@@ -127,7 +127,7 @@ static void test_rewrites_equal_full_recompute(void **state)
 								      (v[1][i] & m[1][i]));
 				}
 				assert_int_equal(fl_rewrite_ipv6(pkt, fr.f.proto, v[0], m[0], v[1],
-								 m[1], 0, 0), 0);
+								 m[1], 0, 0, 0, 0), 0);
 			} else {
 				fl_be32 vs = rnd(), ms = rnd(), vd = rnd(), md = rnd();
 				uint8_t tos = (uint8_t)rnd(), tm = (uint8_t)rnd();
@@ -136,7 +136,7 @@ static void test_rewrites_equal_full_recompute(void **state)
 				want.f.ip4_dst = (fr.f.ip4_dst & ~md) | (vd & md);
 				want.tos = (uint8_t)((fr.tos & ~tm) | (tos & tm));
 				assert_int_equal(fl_rewrite_ipv4(pkt, fr.f.proto, vs, ms, vd, md, tos,
-								 tm), 0);
+								 tm, 0, 0), 0);
 			}
 		} else if (kind == 1) { /* ports */
 			fl_be16 vs = (fl_be16)rnd(), ms = (fl_be16)rnd(), vd = (fl_be16)rnd();
@@ -144,11 +144,21 @@ static void test_rewrites_equal_full_recompute(void **state)
 			want.f.sport = (fl_be16)((fr.f.sport & ~ms) | (vs & ms));
 			want.f.dport = vd;
 			assert_int_equal(fl_rewrite_l4_ports(pkt, fr.f.proto, vs, ms, vd, 0xffff), 0);
-		} else if (kind == 2) { /* ttl */
+		} else if (kind == 2) { /* ttl: decrement, or a masked set */
 			if (fr.f.ipv6)
 				continue; /* the builder fixes hop limit at 64: covered below */
-			want.ttl = (uint8_t)(fr.ttl - 1);
-			assert_int_equal(fl_rewrite_dec_ttl(pkt), 0);
+			if (rnd() % 2) {
+				want.ttl = (uint8_t)(fr.ttl - 1);
+				assert_int_equal(fl_rewrite_dec_ttl(pkt), 0);
+			} else {
+				uint8_t t = (uint8_t)rnd(), tm = (uint8_t)rnd();
+
+				want.ttl = (uint8_t)((fr.ttl & ~tm) | (t & tm));
+				if (want.ttl == 0)
+					continue; /* the builder reads ttl 0 as "default 64" */
+				assert_int_equal(fl_rewrite_ipv4(pkt, fr.f.proto, 0, 0, 0, 0, 0, 0,
+								 t, tm), 0);
+			}
 		} else { /* macs */
 			uint8_t v[6], m[6], d[6], dm[6];
 
@@ -181,7 +191,7 @@ static void test_udp_zero_checksum_stays_zero(void **state)
 	frame[14 + 20 + 6] = frame[14 + 20 + 7] = 0; /* "no checksum" */
 	pkt = pkt_of(slot, frame, len);
 	assert_int_equal(fl_rewrite_ipv4(pkt, FL_IPPROTO_UDP, fl_htonl(0x01020304), 0xffffffff,
-					 0, 0, 0, 0), 0);
+					 0, 0, 0, 0, 0, 0), 0);
 	assert_int_equal(fl_get_u16(fl_pkt_data(pkt) + 14 + 26), 0);
 	assert_int_equal(fl_rewrite_l4_ports(pkt, FL_IPPROTO_UDP, fl_htons(9), 0xffff, 0, 0), 0);
 	assert_int_equal(fl_get_u16(fl_pkt_data(pkt) + 14 + 26), 0);
@@ -205,7 +215,7 @@ static void test_wrong_checksum_stays_as_wrong(void **state)
 	fl_put_u16(frame + 14 + 20 + 16, (fl_be16)(good ^ 0x0101)); /* off by a known amount */
 	pkt = pkt_of(slot, frame, len);
 	assert_int_equal(fl_rewrite_ipv4(pkt, FL_IPPROTO_TCP, 0, 0, fl_htonl(0x0a0b0c0d),
-					 0xffffffff, 0, 0), 0);
+					 0xffffffff, 0, 0, 0, 0), 0);
 	want = fr;
 	want.f.ip4_dst = fl_htonl(0x0a0b0c0d);
 	build(&want, expect);

@@ -454,7 +454,7 @@ static void batch_all_or_nothing(void **state)
 	static const enum fl_flow_cmd adds[3] = { FL_FLOW_ADD, FL_FLOW_ADD, FL_FLOW_ADD };
 	static const enum fl_flow_cmd mixed[3] = { FL_FLOW_DELETE, FL_FLOW_ADD, FL_FLOW_MODIFY };
 	const char *bad_check[3] = { "priority=1,ip actions=output:1",
-				     "priority=2,ip actions=mod_nw_ttl:5,output:1",
+				     "priority=2,ipv6 actions=set_field:5->ipv6_label,output:1",
 				     "priority=3,ip actions=output:1" };
 	const char *bad_apply[3] = { "priority=1,ip actions=output:1",
 				     "priority=2,tcp actions=output:2",
@@ -472,7 +472,7 @@ static void batch_all_or_nothing(void **state)
 
 	assert_int_equal(batch(pl, adds, bad_check, 3, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err,
-			    "flow 2: set_field: the datapath cannot set nw_ttl (dec_ttl can decrement it)");
+			    "flow 2: set_field: the datapath cannot rewrite ipv6_label");
 	assert_string_equal(dump(pl, false), before);
 	/* Fails while applying, after flow 1 and 2 went in: both undone. */
 	assert_int_equal(batch(pl, adds, bad_apply, 3, err, sizeof(err)), -EEXIST);
