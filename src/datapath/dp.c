@@ -47,7 +47,9 @@ struct fl_dp *fl_dp_create(const struct fl_dp_params *params)
 	dp->pool = fl_pool_create(&pp);
 	if (!dp->pool)
 		goto err_free_map;
-	dp->pl = fl_pipeline_create(NULL);
+	dp->pl = fl_pipeline_create(&(struct fl_pipeline_params){
+		.mac_aging_s = dp->params.mac_aging_s,
+	});
 	if (!dp->pl)
 		goto err_free_pool;
 	return dp;

@@ -44,6 +44,7 @@ struct fl_dp_params {
 	bool emc_off;            /* no EMC at all */
 	unsigned mf_limit;       /* megaflows per worker; 0 = default 65536 */
 	unsigned mf_idle_ms;     /* megaflow idle expiry; 0 = default 10000 */
+	unsigned mac_aging_s;    /* NORMAL's MAC aging; 0 = the pipeline's default (300) */
 };
 
 struct fl_dp {

@@ -59,6 +59,38 @@ struct group {
 	struct fl_pkt *pkts[FL_BATCH_MAX];
 };
 
+/* Remember the MAC address NORMAL learned from this megaflow's packets, so
+ * hits can keep it from aging out (refresh_learning). */
+static void set_learning(struct fl_mf_entry *e, const struct fl_xlate_result *res, uint64_t now)
+{
+	if (!res->has_mac) {
+		e->learn_port = 0;
+		return;
+	}
+	memcpy(e->learn_mac, res->mac.mac, 6);
+	e->learn_vlan = res->mac.vlan;
+	e->learn_port = res->mac.port;
+	e->learn_touched_s = (uint32_t)(now / 1000000000u);
+}
+
+/* Packets keep hitting a megaflow NORMAL made: tell the MAC table its
+ * source is alive, at most once a second per megaflow (the table's lock is
+ * never taken per packet). Without this a busy host's entry would age out
+ * after 300 s and every worker would re-translate its flows. */
+static void refresh_learning(struct fl_worker *w, struct fl_mf_entry *e, uint64_t now)
+{
+	uint32_t now_s = (uint32_t)(now / 1000000000u);
+	struct fl_mac_ref ref;
+
+	if (FL_LIKELY(!e->learn_port || e->learn_touched_s == now_s))
+		return;
+	e->learn_touched_s = now_s;
+	memcpy(ref.mac, e->learn_mac, 6);
+	ref.vlan = e->learn_vlan;
+	ref.port = e->learn_port;
+	fl_pipeline_mac_touch(w->dp->pl, &ref, now);
+}
+
 static void execute_uncached(struct fl_worker *w, struct fl_dp_actions *acts, struct fl_pkt *pkt)
 {
 	fl_execute(&w->tx, &w->cache, &w->stats.exec, acts, &pkt, 1);
@@ -85,7 +117,9 @@ static struct fl_mf_entry *install(struct fl_worker *w, struct fl_pkt **pkts, un
 	if (!e) {
 		fl_counter_inc(&w->stats.mf_install_failed);
 		execute_uncached(w, res->actions, pkts[i]);
+		return NULL;
 	}
+	set_learning(e, res, now);
 	return e;
 }
 
@@ -119,6 +153,7 @@ static void revalidate(struct fl_worker *w, struct fl_pkt **pkts, struct fl_mf_e
 	if (res.cacheable && memcmp(&m.mask, &res.wc, sizeof(res.wc)) == 0) {
 		fl_mf_replace(w->mf, old, res.actions, res.version, (void *const *)res.rules,
 			      res.n_rules);
+		set_learning(old, &res, now);
 		return;
 	}
 	/* the new translation looks at other bits: the old megaflow may cover
@@ -210,6 +245,7 @@ static void execute_groups(struct fl_worker *w, struct fl_pkt **pkts, struct fl_
 		fl_mf_entry_account(e, gr->n, gr->bytes, now);
 		for (r = 0; r < e->n_rules; r++)
 			fl_rule_account(e->rules[r], gr->n, gr->bytes, now);
+		refresh_learning(w, e, now);
 		fl_execute(&w->tx, &w->cache, &w->stats.exec, e->actions, gr->pkts, gr->n);
 	}
 }

@@ -49,7 +49,7 @@
 #include "flow/match.h"
 #include "proto/key.h"
 
-#define FL_MF_MAX_RULES 8
+#define FL_MF_MAX_RULES 6
 /* Re-rank subtables after this many lookups (also on fl_mf_rerank()). OVS
  * re-sorts once a second; at 10 Mpps per worker 1M lookups is 0.1 s. */
 #define FL_MF_RERANK_INTERVAL (1u << 20)
@@ -69,7 +69,8 @@ typedef void fl_mf_release_fn(void *actions);
  *               the counters written) on every hit
  *   line 1..3   vals: the masked value, only the subtable's mask words, in
  *               word order; a 5-tuple mask uses the first 40 bytes
- *   line 4      rules, for attributing statistics: cold
+ *   line 4      rules, for attributing statistics, and the MAC address NORMAL
+ *               learned from this flow, to keep it from aging out: cold
  *
  * Owner: the worker. The caller reads actions, version, rules and writes the
  * counters (fl_mf_entry_account); the rest belongs to the cache. */
@@ -88,6 +89,11 @@ struct fl_mf_entry {
 	uint32_t next_free;               /* pool index + 1 of the next free entry */
 	uint64_t vals[FL_KEY_WORDS];
 	void *rules[FL_MF_MAX_RULES];
+	/* Caller-owned: set after each insert or replace (learn_port 0: none). */
+	uint8_t learn_mac[6];
+	uint16_t learn_vlan;
+	uint32_t learn_port;
+	uint32_t learn_touched_s; /* caller's clock in seconds, last refresh */
 } FL_CACHE_ALIGNED;
 
 _Static_assert(offsetof(struct fl_mf_entry, vals) == FL_CACHE_LINE, "hot header is one line");

@@ -372,6 +372,70 @@ static void test_flow_mod_takes_effect_for_next_packet(void **state)
 	assert_int_equal(drain_and_free(f, 1) + drain_and_free(f, 2), 0);
 }
 
+static struct fl_pkt *make_l2_frame(struct fixture *f, uint8_t src, uint8_t dst)
+{
+	struct fl_pkt *pkt = make_frame(f, 0, 64);
+
+	fl_pkt_data(pkt)[5] = dst;
+	fl_pkt_data(pkt)[11] = src;
+	return pkt;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* A MAC learned by NORMAL stays learned while its packets keep hitting the
+ * cached megaflow (the datapath refreshes it once a second), and ages out
+ * once they stop. Real time: aging 2 s, traffic for 3 s, then 2.5 s idle. */
+static void test_normal_learning_refreshed_by_cache_hits(void **state)
+{
+	struct fixture *f = *state;
+	struct fl_pipeline_stats ps;
+	struct fl_pkt *pkt;
+	char err[256];
+	unsigned i;
+
+	fl_dp_destroy(f->dp);
+	f->dp = fl_dp_create(&(struct fl_dp_params){.n_bufs = 1024, .huge = FL_POOL_HUGE_NEVER,
+						     .mac_aging_s = 2});
+	assert_non_null(f->dp);
+	for (i = 0; i < 3; i++) {
+		char name[16], spec[64];
+
+		fl_port_close(f->peer[i]);
+		snprintf(spec, sizeof(spec), "ring:dpmac%u-%u", ring_id, i);
+		snprintf(name, sizeof(name), "p%u", i + 1);
+		assert_int_equal(fl_dp_add_port(f->dp, name, 0, spec, err, sizeof(err)), 0);
+		f->peer[i] = fl_port_open("peer", 100 + i, spec, f->dp->pool, err, sizeof(err));
+		assert_non_null(f->peer[i]);
+	}
+	ring_id++;
+	fl_pool_cache_init(&f->cache, f->dp->pool, 0);
+	assert_int_equal(fl_dp_add_flows(f->dp, "actions=normal", err, sizeof(err)), 0);
+	start_worker(f);
+	for (i = 0; i < 12; i++) { /* 3 s of a frame every 250 ms from MAC 0x0a */
+		pkt = make_l2_frame(f, 0x0a, 0x0b);
+		inject(f, 0, &pkt, 1);
+		poll_until_quiet(f);
+		drain_and_free(f, 1);
+		drain_and_free(f, 2);
+		fl_pipeline_expire(f->dp->pl, fl_time_ns());
+		sleep_ms(250);
+	}
+	fl_pipeline_get_stats(f->dp->pl, &ps);
+	assert_int_equal(ps.mac_entries, 1);
+	assert_int_equal(ps.mac_expired, 0);
+	sleep_ms(2500);
+	fl_pipeline_expire(f->dp->pl, fl_time_ns());
+	fl_pipeline_get_stats(f->dp->pl, &ps);
+	assert_int_equal(ps.mac_expired, 1);
+	assert_int_equal(ps.mac_entries, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +451,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rule_counters_include_cache_hits, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_flow_mod_takes_effect_for_next_packet, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_normal_learning_refreshed_by_cache_hits, setup,
 						teardown),
 	};
 
