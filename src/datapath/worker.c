@@ -98,6 +98,7 @@ struct fl_worker *fl_worker_create(struct fl_dp *dp, unsigned id)
 	w->mf = fl_mf_create(dp->params.mf_limit, (fl_mf_release_fn *)fl_dp_actions_unref);
 	if (!w->mf)
 		goto err_free;
+	w->emc_active = w->emc != NULL;
 	fl_txbufs_init(&w->tx, dp, id);
 	err = arm_epoll(w);
 	if (err)
@@ -143,6 +144,8 @@ unsigned fl_worker_poll_once(struct fl_worker *w)
 		fl_counter_inc(&w->stats.batches);
 		total += n;
 	}
+	if ((fl_counter_read(&w->stats.loops) & 1023) == 1023)
+		fl_fastpath_maintain(w, fl_time_ns());
 	fl_counter_inc(&w->stats.loops);
 	if (total) {
 		fl_counter_add(&w->stats.packets, total);
@@ -201,15 +204,13 @@ void fl_worker_thread_leave(void)
 
 void fl_worker_run(struct fl_worker *w, bool stop_at_eof)
 {
-	unsigned idle = 0, loops = 0;
+	unsigned idle = 0;
 
 	fl_worker_thread_enter();
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
 		unsigned got = fl_worker_poll_once(w);
 
 		rcu_quiescent_state();
-		if ((++loops & 1023) == 0)
-			fl_fastpath_maintain(w, fl_time_ns());
 		if (got) {
 			idle = 0;
 			continue;

@@ -24,6 +24,8 @@ struct fl_worker {
 	unsigned n_rxqs;
 	struct fl_rxq_ref rxqs[FL_DP_MAX_RXQS];
 	struct fl_emc *emc; /* NULL when the EMC is off */
+	bool emc_active;    /* the EMC pays here: see adapt_emc() in fastpath.c */
+	uint64_t mf_hits_mark, mf_probed_mark; /* megaflow stats at the last adapt */
 	struct fl_mf *mf;
 	uint64_t next_sweep_ns; /* megaflow idle expiry, spread over loops */
 	struct fl_worker_stats stats;
