@@ -436,6 +436,48 @@ static void test_normal_learning_refreshed_by_cache_hits(void **state)
 	assert_int_equal(ps.mac_entries, 0);
 }
 
+/* With one megaflow subtable the EMC cannot pay (see adapt_emc): after
+ * enough megaflow hits the worker stops consulting it. */
+static void test_emc_bypassed_when_megaflows_are_cheap(void **state)
+{
+	struct fixture *f = *state;
+	struct fl_worker_stats ws;
+	struct fl_pkt *in[32];
+	uint64_t emc_before;
+	char err[256];
+	unsigned i, k;
+
+	f->dp->params.emc_inv_prob = 1;
+	assert_int_equal(fl_dp_add_flows(f->dp, "priority=10,udp,actions=output:2", err,
+					 sizeof(err)), 0);
+	start_worker(f);
+	/* a repeated flow the EMC holds */
+	send_copies(f, 7, 1);
+	send_copies(f, 7, 1);
+	drain_and_free(f, 1);
+	fl_worker_get_stats(f->w, &ws);
+	assert_int_equal(ws.emc_hits, 1);
+	/* 8,192 distinct flows: every one a megaflow hit in the only subtable */
+	for (k = 0; k < 256; k++) {
+		for (i = 0; i < 32; i++)
+			in[i] = make_frame(f, 1000 + k * 32 + i, 64);
+		inject(f, 0, in, 32);
+		poll_until_quiet(f);
+		drain_and_free(f, 1);
+	}
+	for (i = 0; i < 2048; i++) /* let the worker's maintenance run */
+		fl_worker_poll_once(f->w);
+	fl_worker_get_stats(f->w, &ws);
+	emc_before = ws.emc_hits;
+	/* an active EMC would take the flow in again and then hit */
+	send_copies(f, 7, 1);
+	send_copies(f, 7, 1);
+	assert_int_equal(drain_and_free(f, 1), 2);
+	fl_worker_get_stats(f->w, &ws);
+	assert_int_equal(ws.emc_hits, emc_before);
+	assert_true(ws.mf_hits >= 8192);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +495,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flow_mod_takes_effect_for_next_packet, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_normal_learning_refreshed_by_cache_hits, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_emc_bypassed_when_megaflows_are_cheap, setup,
 						teardown),
 	};
 
