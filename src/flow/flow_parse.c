@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "flow/flow.h"
 #include "flow/flow_private.h"
 #include "proto/headers.h"
@@ -637,41 +638,18 @@ int fl_flow_parse_text(const char *text, enum fl_flow_cmd cmd, const struct fl_p
 int fl_flow_parse_file(const char *path, enum fl_flow_cmd cmd, const struct fl_port_resolver *res,
 		       struct fl_flow_spec **specs, size_t *n, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, got;
+	size_t len = 0;
+	char *buf;
 	int r;
 
 	*specs = NULL;
 	*n = 0;
-	if (!f) {
+	buf = fl_read_file(path, &len);
+	if (!buf) {
 		r = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return r;
 	}
-	do {
-		if (len + 4096 + 1 > cap) {
-			char *nb = realloc(buf, cap = len + 65536);
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				snprintf(err, errlen, "%s: out of memory", path);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		got = fread(buf + len, 1, cap - len - 1, f);
-		len += got;
-	} while (got > 0);
-	r = ferror(f) ? -EIO : 0;
-	fclose(f);
-	if (r) {
-		snprintf(err, errlen, "%s: read error", path);
-		free(buf);
-		return r;
-	}
-	buf[len] = '\0';
 	if (strlen(buf) != len) {
 		snprintf(err, errlen, "%s: contains a NUL byte", path);
 		free(buf);

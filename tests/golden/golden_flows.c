@@ -25,37 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "flow/flow.h"
 
 #define GOLDEN_MAX_TEXT 65536
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, got;
-
-	if (!f)
-		return NULL;
-	do {
-		if (n + 4096 + 1 > cap) {
-			char *nb = realloc(buf, cap = n + 8192);
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-	} while (got > 0);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
 
 static int lookup_port(void *aux, const char *name, uint32_t *port)
 {
@@ -210,7 +183,7 @@ static bool check_case(const char *dir, const char *name, bool update)
 		printf("FAIL %s: path too long\n", name);
 		return false;
 	}
-	in = read_file(path, &len);
+	in = fl_read_file(path, &len);
 	if (!in) {
 		printf("FAIL %s: cannot read %s\n", name, path);
 		return false;
@@ -233,7 +206,7 @@ static bool check_case(const char *dir, const char *name, bool update)
 		free(got);
 		return ok;
 	}
-	want = read_file(path, &len);
+	want = fl_read_file(path, &len);
 	if (!want) {
 		printf("FAIL %s: no %s (run with --update, then review it)\n", name, path);
 		free(got);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/hex.h"
 #include "core/pkt.h"
 #include "proto/parse.h"
@@ -32,34 +33,6 @@ struct golden_case {
 	struct fl_pkt *pkt; /* metadata and frame in one allocation of exactly their size */
 	struct fl_key key;
 };
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, got;
-
-	if (!f)
-		return NULL;
-	do {
-		if (n + 4096 + 1 > cap) {
-			char *nb = realloc(buf, cap = n + 8192);
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-	} while (got > 0);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
 
 /* Hex text to bytes; returns the length or -1 with a message. */
 static long parse_hex(const char *path, const char *text, uint8_t *out, size_t cap)
@@ -167,7 +140,7 @@ static bool check_case(const char *dir, struct golden_case *c, bool update)
 		}
 		return true;
 	}
-	want = read_file(path, &len);
+	want = fl_read_file(path, &len);
 	if (!want) {
 		printf("FAIL %s: no %s (run with --update, then review it)\n", c->name, path);
 		return false;
@@ -231,7 +204,7 @@ int main(int argc, char **argv)
 			 ents[i]->d_name);
 		if (snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name) >= (int)sizeof(path))
 			path[0] = '\0';
-		text = read_file(path, &tlen);
+		text = fl_read_file(path, &tlen);
 		flen = text ? parse_hex(path, text, frame, sizeof(frame)) : -1;
 		free(text);
 		c->pkt = flen >= 0 ? pkt_alloc_exact(frame, (size_t)flen) : NULL;
