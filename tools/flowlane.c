@@ -84,7 +84,7 @@ static void usage(FILE *out)
 		"      --emc N                 exact-match cache entries (default 8192)\n"
 		"      --emc-insert-inv-prob N insert 1 in N EMC misses (default 100;\n"
 		"                              1 = always, 0 = no EMC)\n"
-		"      --megaflows N           megaflow cache limit (default 65536)\n"
+		"      --megaflows N           megaflow cache limit (default 200000)\n"
 		"  -d, --duration SECONDS      stop after this long (fractions allowed)\n"
 		"  -b, --buffers N             packet buffers in the pool (default 16384)\n"
 		"  -i, --stats-interval SEC    also print counters every SEC seconds\n"

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define FL_DP_DEFAULT_BUFS 16384u
-#define FL_DP_DEFAULT_MF_LIMIT 65536u
+#define FL_DP_DEFAULT_MF_LIMIT 200000u
 #define FL_DP_DEFAULT_MF_IDLE_MS 10000u
 
 static void fill_defaults(struct fl_dp_params *p)

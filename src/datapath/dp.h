@@ -42,7 +42,7 @@ struct fl_dp_params {
 	unsigned emc_entries;    /* per worker; 0 = FL_EMC_DEFAULT_ENTRIES */
 	unsigned emc_inv_prob;   /* insert 1 in N EMC misses; 0 = default 100 */
 	bool emc_off;            /* no EMC at all */
-	unsigned mf_limit;       /* megaflows per worker; 0 = default 65536 */
+	unsigned mf_limit;       /* megaflows per worker; 0 = default 200000 (as OVS) */
 	unsigned mf_idle_ms;     /* megaflow idle expiry; 0 = default 10000 */
 	unsigned mac_aging_s;    /* NORMAL's MAC aging; 0 = the pipeline's default (300) */
 };
