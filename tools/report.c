@@ -125,10 +125,11 @@ static void print_text(FILE *out, struct fl_dp *dp, const struct fl_worker_stats
 	fprintf(out,
 		"caches: %" PRIu64 " burst repeats, %" PRIu64 " EMC hits, %" PRIu64 " megaflow hits, %" PRIu64 " upcalls, %" PRIu64
 		" revalidations; %" PRIu64 " megaflows in %" PRIu64 " subtables (%.2f probed per hit), "
-		"%" PRIu64 " evicted, %" PRIu64 " expired\n",
+		"%" PRIu64 " evicted, %" PRIu64 " expired; EMC %" PRIu64 " inserts, %" PRIu64
+		" evictions\n",
 		ws->batched_dups, ws->emc_hits, ws->mf_hits, ws->upcalls, ws->revalidations, ms->entries,
-		ms->subtables,
-		ms->avg_probed_per_hit, ms->evictions, ms->expirations);
+		ms->subtables, ms->avg_probed_per_hit, ms->evictions, ms->expirations, es->inserts,
+		es->evictions);
 	if (ws->exec.dropped_by_actions || ws->exec.no_port || ws->exec.bad_header ||
 	    ws->exec.clone_failed)
 		fprintf(out,
@@ -136,7 +137,6 @@ static void print_text(FILE *out, struct fl_dp *dp, const struct fl_worker_stats
 			" without a header to rewrite, %" PRIu64 " copies failed\n",
 			ws->exec.dropped_by_actions, ws->exec.no_port, ws->exec.bad_header,
 			ws->exec.clone_failed);
-	(void)es;
 	fprintf(out, "elapsed %.3f s, %.3f Mpps received\n", secs,
 		secs > 0 ? (double)ws->packets / secs / 1e6 : 0.0);
 }

@@ -74,7 +74,8 @@ void fl_emc_set_inv_prob(struct fl_emc *emc, unsigned inv_prob);
 /* Forget every entry (statistics are kept). */
 void fl_emc_flush(struct fl_emc *emc);
 
-/* Look up keys[0..n) (n <= 32) with their hashes (fl_key_hash). results[i]
+/* Look up keys[0..n) (n <= 32) with their hashes (any hash of the whole
+ * key; the same one for insert and lookup). results[i]
  * is the live megaflow entry of an exact hit, or NULL; on return *miss_map
  * has bit i set for each key that missed. Returns the number of hits.
  * Staged: prefetch both slots of every key, then prefetch the stored key and

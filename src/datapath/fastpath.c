@@ -1,8 +1,9 @@
 /* The way of a packet through a worker: parse, EMC, megaflow cache, upcall,
  * then actions executed per group of packets that share a megaflow.
  *
- *   keys, hashes  <- fl_parse_batch, fl_key_hash           (per packet)
- *   EMC           <- fl_emc_lookup_batch                    (exact key)
+ *   keys, hashes  <- fl_parse_batch, emc_hash              (per packet)
+ *   repeats       <- a packet equal to the one before shares its lookup
+ *   EMC           <- fl_emc_lookup_batch_map, while it pays (adapt_emc)
  *   megaflows     <- fl_mf_lookup_batch on the EMC misses   (key & mask)
  *   stale?        <- entry version != pipeline version: re-translate first
  *   upcall        <- fl_pipeline_translate on the rest, install megaflow + EMC
