@@ -43,25 +43,7 @@
 
 /* ---- random numbers ---- */
 
-static uint64_t rng_state;
-
-static void rng_seed(uint64_t s)
-{
-	rng_state = s * 0x9E3779B97F4A7C15ull + 1;
-}
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1Dull;
-}
-
-static unsigned rnd(unsigned n)
-{
-	return (unsigned)(rng() % n);
-}
+#include "test_rng.h"
 
 /* ---- helpers ---- */
 
