@@ -11,6 +11,8 @@ pkgs=(
 	gcc make pkg-config meson ninja-build python3
 	libpcap-dev libcmocka-dev liburcu-dev
 	clang libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for fuzzing
+	libxdp-dev libbpf-dev      # AF_XDP ports
+	iproute2 iputils-ping ethtool iperf3 procps   # namespaces, veths and traffic for e2e tests and the demo
 )
 if [[ "${1:-}" == "--bench" ]]; then
 	pkgs+=(dpdk-dev librte-net-pcap23 librte-net-null23 librte-mempool-ring23 valgrind)

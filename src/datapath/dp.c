@@ -70,7 +70,8 @@ void fl_dp_destroy(struct fl_dp *dp)
 	if (!dp)
 		return;
 	for (i = 0; i < dp->n_ports; i++)
-		fl_port_close(dp->ports[i]);
+		if (dp->ports[i])
+			fl_port_close(dp->ports[i]);
 	fl_pipeline_destroy(dp->pl);
 	fl_pool_destroy(dp->pool);
 	free(dp->slot_of_no);
@@ -91,9 +92,12 @@ int fl_dp_add_port(struct fl_dp *dp, const char *name, uint32_t port_no, const c
 		   char *err, size_t errlen)
 {
 	struct fl_port *port;
-	unsigned i;
+	unsigned i, slot = dp->n_ports;
 
-	if (dp->n_ports == FL_DP_MAX_PORTS) {
+	for (i = 0; i < dp->n_ports; i++)
+		if (!dp->ports[i] && slot == dp->n_ports)
+			slot = i; /* a slot a deleted port left */
+	if (slot == FL_DP_MAX_PORTS) {
 		snprintf(err, errlen, "port %s: too many ports (at most %u)", name,
 			 FL_DP_MAX_PORTS);
 		return -ENOSPC;
@@ -104,7 +108,7 @@ int fl_dp_add_port(struct fl_dp *dp, const char *name, uint32_t port_no, const c
 		return -EINVAL;
 	}
 	for (i = 0; i < dp->n_ports; i++) {
-		if (strcmp(dp->ports[i]->name, name) == 0) {
+		if (dp->ports[i] && strcmp(dp->ports[i]->name, name) == 0) {
 			snprintf(err, errlen, "port %s: a port of that name exists", name);
 			return -EEXIST;
 		}
@@ -129,9 +133,30 @@ int fl_dp_add_port(struct fl_dp *dp, const char *name, uint32_t port_no, const c
 		fl_port_close(port);
 		return -EINVAL;
 	}
-	dp->slot_of_no[port_no] = (uint16_t)dp->n_ports;
-	dp->ports[dp->n_ports++] = port;
+	/* workers of a running switch read these: the port before its number */
+	__atomic_store_n(&dp->ports[slot], port, __ATOMIC_RELEASE);
+	__atomic_store_n(&dp->slot_of_no[port_no], (uint16_t)slot, __ATOMIC_RELEASE);
+	if (slot == dp->n_ports)
+		dp->n_ports++;
 	return 0;
+}
+
+void fl_dp_unmap_port(struct fl_dp *dp, struct fl_port *port)
+{
+	__atomic_store_n(&dp->slot_of_no[port->port_no], FL_DP_NO_PORT, __ATOMIC_RELEASE);
+	fl_pipeline_port_del(dp->pl, port->port_no);
+}
+
+void fl_dp_close_port(struct fl_dp *dp, struct fl_port *port)
+{
+	unsigned i;
+
+	for (i = 0; i < dp->n_ports; i++)
+		if (dp->ports[i] == port)
+			__atomic_store_n(&dp->ports[i], NULL, __ATOMIC_RELEASE);
+	while (dp->n_ports && !dp->ports[dp->n_ports - 1])
+		dp->n_ports--;
+	fl_port_close(port);
 }
 
 struct fl_port *fl_dp_find_port(const struct fl_dp *dp, const char *name_or_no)
@@ -141,7 +166,7 @@ struct fl_port *fl_dp_find_port(const struct fl_dp *dp, const char *name_or_no)
 	unsigned i;
 
 	for (i = 0; i < dp->n_ports; i++)
-		if (strcmp(dp->ports[i]->name, name_or_no) == 0)
+		if (dp->ports[i] && strcmp(dp->ports[i]->name, name_or_no) == 0)
 			return dp->ports[i];
 	no = strtoul(name_or_no, &end, 10);
 	if (*name_or_no && !*end && no < FL_DP_PORT_NO_MAX &&

@@ -51,7 +51,7 @@ struct fl_dp {
 	struct fl_pool *pool;
 	struct fl_pipeline *pl;
 	struct fl_dp_params params;             /* with defaults filled in */
-	unsigned n_ports;
+	unsigned n_ports;                       /* slots in use, deleted ones NULL */
 	struct fl_port *ports[FL_DP_MAX_PORTS]; /* by slot */
 	uint16_t *slot_of_no;                   /* port_no -> slot, FL_DP_PORT_NO_MAX entries */
 };
@@ -64,11 +64,19 @@ void fl_dp_destroy(struct fl_dp *dp);
  * Returns 0 or a negative errno with a message in err. */
 int fl_dp_add_port(struct fl_dp *dp, const char *name, uint32_t port_no, const char *spec,
 		   char *err, size_t errlen);
+/* Removing a port while workers run (switch.c does the choreography):
+ * unmap makes output to its number drop (and the pipeline forget it), then,
+ * once no worker can still hold it (an RCU grace period, its rx queues
+ * taken off the workers), close frees its slot and closes it. */
+void fl_dp_unmap_port(struct fl_dp *dp, struct fl_port *port);
+void fl_dp_close_port(struct fl_dp *dp, struct fl_port *port);
 /* A port by name or by number given as text ("2"); NULL if none. */
 struct fl_port *fl_dp_find_port(const struct fl_dp *dp, const char *name_or_no);
 static inline unsigned fl_dp_slot_of(const struct fl_dp *dp, uint32_t port_no)
 {
-	return port_no < FL_DP_PORT_NO_MAX ? dp->slot_of_no[port_no] : FL_DP_NO_PORT;
+	return port_no < FL_DP_PORT_NO_MAX
+		       ? __atomic_load_n(&dp->slot_of_no[port_no], __ATOMIC_ACQUIRE)
+		       : FL_DP_NO_PORT;
 }
 
 /* Shorthand for a flow in table 0: frames received on `in` go to `out`
@@ -100,11 +108,33 @@ struct fl_worker_stats {
 
 struct fl_worker;
 
-/* A worker serving every rx queue of every port added so far (spreading
- * queues over several workers comes with the daemon). `id` picks the tx queue
- * it uses on each port (id % n_txq). NULL with errno set on failure. */
+/* A worker serving every rx queue of every port added so far, or none with
+ * fl_worker_create_idle (queues then come from fl_worker_set_rxqs; see
+ * switch.h for workers of a running switch). `id` picks the tx queue it uses
+ * on each port (id % n_txq). NULL with errno set on failure. */
 struct fl_worker *fl_worker_create(struct fl_dp *dp, unsigned id);
+struct fl_worker *fl_worker_create_idle(struct fl_dp *dp, unsigned id);
 void fl_worker_destroy(struct fl_worker *w);
+
+struct fl_rxq_ref {
+	struct fl_port *port;
+	unsigned queue;
+};
+
+/* Replace the rx queues the worker polls. On the worker's thread (inside a
+ * call) or while it is not running. 0, -E2BIG, or -errno from epoll. */
+int fl_worker_set_rxqs(struct fl_worker *w, const struct fl_rxq_ref *rxqs, unsigned n);
+unsigned fl_worker_get_rxqs(const struct fl_worker *w, struct fl_rxq_ref *rxqs,
+			    uint64_t *busy_cycles, unsigned max);
+void fl_worker_set_idle(struct fl_worker *w, unsigned idle_spins, unsigned sleep_ms);
+int fl_worker_cpu(const struct fl_worker *w);
+
+/* Run fn(w, arg) on the worker's thread between two loops, waking it if it
+ * sleeps, and wait up to timeout_ms for it to have run (any other thread;
+ * one caller at a time). 0 or -ETIMEDOUT (fn may still run later: arg must
+ * stay valid; callers treat a timeout as a stuck worker). */
+typedef void fl_worker_call_fn(struct fl_worker *w, void *arg);
+int fl_worker_call(struct fl_worker *w, fl_worker_call_fn *fn, void *arg, unsigned timeout_ms);
 
 /* One pass over the worker's rx queues, each up to its quota; returns the
  * packets received. The worker loop and the benchmark both call this. */

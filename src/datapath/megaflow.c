@@ -529,6 +529,21 @@ unsigned fl_mf_sweep(struct fl_mf *mf, uint64_t now, uint64_t idle_timeout, unsi
 	return expired;
 }
 
+size_t fl_mf_foreach(const struct fl_mf *mf,
+		     void (*cb)(const struct fl_mf_entry *e, void *arg), void *arg)
+{
+	size_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < mf->high_water; i++) {
+		if (mf->pool[i].subtable) {
+			cb(&mf->pool[i], arg);
+			n++;
+		}
+	}
+	return n;
+}
+
 void fl_mf_destroy(struct fl_mf *mf)
 {
 	if (!mf)

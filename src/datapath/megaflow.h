@@ -172,6 +172,10 @@ void fl_mf_get_stats(const struct fl_mf *mf, struct fl_mf_stats *st);
  * tests and debugging. */
 int fl_mf_check(const struct fl_mf *mf);
 
+/* Call cb for every entry, in pool order (the owner's thread). Returns how many. */
+size_t fl_mf_foreach(const struct fl_mf *mf,
+		     void (*cb)(const struct fl_mf_entry *e, void *arg), void *arg);
+
 /* The entry's match, expanded from the subtable's mask and the stored words. */
 void fl_mf_entry_get_match(const struct fl_mf_entry *e, struct fl_match *match);
 

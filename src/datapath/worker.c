@@ -21,6 +21,7 @@
 #include "datapath/dp.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -28,26 +29,27 @@
 #include <unistd.h>
 
 #include "core/time.h"
+#include "datapath/switch.h"
 #include "datapath/worker_private.h"
 
 #define FL_WORKER_IDLE_SPINS 256
 #define FL_WORKER_NAP_US 200
 #define FL_WORKER_SLEEP_MS 100
 
+/* (Re)build the epoll set: the wake eventfd and every rx queue's fd. */
 static int arm_epoll(struct fl_worker *w)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 	unsigned i;
+	int epfd;
 
-	w->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (w->epfd < 0)
-		return -errno;
-	w->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (w->stop_fd < 0)
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0)
 		return -errno;
 	ev.data.u32 = UINT32_MAX;
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->stop_fd, &ev) < 0)
-		return -errno;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, w->wake_fd, &ev) < 0)
+		goto err;
+	w->nap = false;
 	for (i = 0; i < w->n_rxqs; i++) {
 		int fd = fl_port_wait_fd(w->rxqs[i].port, w->rxqs[i].queue);
 
@@ -56,17 +58,67 @@ static int arm_epoll(struct fl_worker *w)
 			continue;
 		}
 		ev.data.u32 = i;
-		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-			return -errno;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST)
+			goto err;
 	}
+	if (w->epfd >= 0)
+		close(w->epfd);
+	w->epfd = epfd;
 	return 0;
+err:
+	i = (unsigned)errno;
+	close(epfd);
+	return -(int)i;
 }
 
-struct fl_worker *fl_worker_create(struct fl_dp *dp, unsigned id)
+int fl_worker_set_rxqs(struct fl_worker *w, const struct fl_rxq_ref *rxqs, unsigned n)
+{
+	unsigned i, j;
+	uint64_t cycles[FL_DP_MAX_RXQS];
+
+	if (n > FL_DP_MAX_RXQS)
+		return -E2BIG;
+	/* keep the load history of queues that stay */
+	for (i = 0; i < n; i++) {
+		cycles[i] = 0;
+		for (j = 0; j < w->n_rxqs; j++)
+			if (w->rxqs[j].port == rxqs[i].port && w->rxqs[j].queue == rxqs[i].queue)
+				cycles[i] = w->rxq_cycles[j];
+	}
+	memcpy(w->rxqs, rxqs, n * sizeof(rxqs[0]));
+	memcpy(w->rxq_cycles, cycles, n * sizeof(cycles[0]));
+	w->n_rxqs = n;
+	return arm_epoll(w);
+}
+
+unsigned fl_worker_get_rxqs(const struct fl_worker *w, struct fl_rxq_ref *rxqs,
+			    uint64_t *busy_cycles, unsigned max)
+{
+	unsigned i, n = w->n_rxqs < max ? w->n_rxqs : max;
+
+	for (i = 0; i < n; i++) {
+		if (rxqs)
+			rxqs[i] = w->rxqs[i];
+		if (busy_cycles)
+			busy_cycles[i] = fl_counter_read(&w->rxq_cycles[i]);
+	}
+	return n;
+}
+
+void fl_worker_set_idle(struct fl_worker *w, unsigned idle_spins, unsigned sleep_ms)
+{
+	w->idle_spins = idle_spins ? idle_spins : FL_WORKER_IDLE_SPINS;
+	w->sleep_ms = sleep_ms ? sleep_ms : FL_WORKER_SLEEP_MS;
+}
+
+int fl_worker_cpu(const struct fl_worker *w)
+{
+	return __atomic_load_n(&w->cpu, __ATOMIC_RELAXED);
+}
+
+static struct fl_worker *worker_alloc(struct fl_dp *dp, unsigned id)
 {
 	struct fl_worker *w;
-	unsigned p, q;
-	int err;
 
 	w = aligned_alloc(FL_CACHE_LINE, (sizeof(*w) + FL_CACHE_LINE - 1) &
 						 ~(size_t)(FL_CACHE_LINE - 1));
@@ -75,21 +127,36 @@ struct fl_worker *fl_worker_create(struct fl_dp *dp, unsigned id)
 	memset(w, 0, offsetof(struct fl_worker, cache));
 	w->dp = dp;
 	w->id = id;
-	w->epfd = w->stop_fd = -1;
+	w->epfd = w->wake_fd = -1;
+	w->cpu = -1;
+	fl_worker_set_idle(w, 0, 0);
 	atomic_init(&w->stop, false);
+	atomic_init(&w->call_seq, 0);
+	atomic_init(&w->call_done, 0);
 	fl_pool_cache_init(&w->cache, dp->pool, 0);
-	for (p = 0; p < dp->n_ports; p++) {
+	return w;
+}
+
+static struct fl_worker *worker_create(struct fl_dp *dp, unsigned id, bool all_queues)
+{
+	struct fl_rxq_ref refs[FL_DP_MAX_RXQS];
+	struct fl_worker *w = worker_alloc(dp, id);
+	unsigned p, q, n = 0;
+	int err = -ENOMEM;
+
+	if (!w)
+		goto err_free;
+	for (p = 0; all_queues && p < dp->n_ports; p++) {
 		struct fl_port *port = dp->ports[p];
 
-		for (q = 0; q < port->n_rxq; q++) {
-			if (w->n_rxqs == FL_DP_MAX_RXQS) {
+		for (q = 0; port && q < port->n_rxq; q++) {
+			if (n == FL_DP_MAX_RXQS) {
 				err = -E2BIG;
 				goto err_free;
 			}
-			w->rxqs[w->n_rxqs++] = (struct fl_rxq_ref){port, q};
+			refs[n++] = (struct fl_rxq_ref){port, q};
 		}
 	}
-	err = -ENOMEM;
 	if (!dp->params.emc_off) {
 		w->emc = fl_emc_create(dp->params.emc_entries, dp->params.emc_inv_prob);
 		if (!w->emc)
@@ -100,7 +167,12 @@ struct fl_worker *fl_worker_create(struct fl_dp *dp, unsigned id)
 		goto err_free;
 	w->emc_active = w->emc != NULL;
 	fl_txbufs_init(&w->tx, dp, id);
-	err = arm_epoll(w);
+	w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->wake_fd < 0) {
+		err = -errno;
+		goto err_free;
+	}
+	err = fl_worker_set_rxqs(w, refs, n);
 	if (err)
 		goto err_free;
 	return w;
@@ -109,6 +181,16 @@ err_free:
 	fl_worker_destroy(w);
 	errno = -err;
 	return NULL;
+}
+
+struct fl_worker *fl_worker_create(struct fl_dp *dp, unsigned id)
+{
+	return worker_create(dp, id, true);
+}
+
+struct fl_worker *fl_worker_create_idle(struct fl_dp *dp, unsigned id)
+{
+	return worker_create(dp, id, false);
 }
 
 void fl_worker_destroy(struct fl_worker *w)
@@ -121,8 +203,8 @@ void fl_worker_destroy(struct fl_worker *w)
 	fl_mf_destroy(w->mf);
 	if (w->epfd >= 0)
 		close(w->epfd);
-	if (w->stop_fd >= 0)
-		close(w->stop_fd);
+	if (w->wake_fd >= 0)
+		close(w->wake_fd);
 	free(w);
 }
 
@@ -130,19 +212,26 @@ unsigned fl_worker_poll_once(struct fl_worker *w)
 {
 	struct fl_pkt *pkts[FL_BATCH_MAX];
 	unsigned i, total = 0;
-	uint64_t t0 = fl_rdtsc();
+	uint64_t t0 = fl_rdtsc(), t = t0;
 
 	for (i = 0; i < w->n_rxqs; i++) {
 		const struct fl_rxq_ref *rxq = &w->rxqs[i];
+		uint64_t t1;
 		unsigned n;
 
 		n = fl_port_rx_burst(rxq->port, rxq->queue, &w->cache, pkts, FL_BATCH_MAX);
 		if (n == 0)
 			continue;
+		if (FL_UNLIKELY(w->capture != NULL))
+			fl_capture_copy(w->capture, rxq->port, FL_CAPTURE_RX, pkts, n);
 		fl_fastpath_process(w, pkts, n);
 		fl_txbufs_flush_pending(&w->tx, &w->cache);
 		fl_counter_inc(&w->stats.batches);
 		total += n;
+		/* busy cycles per queue: what fl_switch_rebalance weighs queues by */
+		t1 = fl_rdtsc();
+		fl_counter_add(&w->rxq_cycles[i], t1 - t);
+		t = t1;
 	}
 	if ((fl_counter_read(&w->stats.loops) & 1023) == 1023)
 		fl_fastpath_maintain(w, fl_time_ns());
@@ -154,6 +243,45 @@ unsigned fl_worker_poll_once(struct fl_worker *w)
 		fl_counter_inc(&w->stats.idle_loops);
 	}
 	return total;
+}
+
+/* Run a call the control thread posted, if any (fl_worker_call). */
+static void serve_call(struct fl_worker *w)
+{
+	unsigned seq = atomic_load_explicit(&w->call_seq, memory_order_acquire);
+
+	if (FL_LIKELY(seq == atomic_load_explicit(&w->call_done, memory_order_relaxed)))
+		return;
+	w->call_fn(w, w->call_arg);
+	atomic_store_explicit(&w->call_done, seq, memory_order_release);
+}
+
+static void wake(struct fl_worker *w)
+{
+	uint64_t one = 1;
+
+	if (w->wake_fd >= 0 && write(w->wake_fd, &one, sizeof(one)) < 0)
+		return; /* the counter is saturated: a wakeup is already pending */
+}
+
+int fl_worker_call(struct fl_worker *w, fl_worker_call_fn *fn, void *arg, unsigned timeout_ms)
+{
+	unsigned seq = atomic_load_explicit(&w->call_seq, memory_order_relaxed) + 1;
+	uint64_t deadline = fl_time_ns() + (uint64_t)timeout_ms * 1000000u;
+	unsigned spins = 0;
+
+	w->call_fn = fn;
+	w->call_arg = arg;
+	/* release: the worker that sees seq sees fn and arg */
+	atomic_store_explicit(&w->call_seq, seq, memory_order_release);
+	wake(w);
+	while (atomic_load_explicit(&w->call_done, memory_order_acquire) != seq) {
+		if (fl_time_ns() > deadline)
+			return -ETIMEDOUT;
+		if (++spins > 64)
+			usleep(50);
+	}
+	return 0;
 }
 
 static bool all_rx_eof(const struct fl_worker *w)
@@ -169,7 +297,7 @@ static bool all_rx_eof(const struct fl_worker *w)
 static void sleep_until_traffic(struct fl_worker *w)
 {
 	struct epoll_event evs[8];
-	int timeout_ms = w->nap ? 0 : FL_WORKER_SLEEP_MS;
+	int timeout_ms = w->nap ? 0 : (int)w->sleep_ms;
 	uint64_t drain;
 
 	fl_counter_inc(&w->stats.sleeps);
@@ -186,7 +314,7 @@ static void sleep_until_traffic(struct fl_worker *w)
 	if (epoll_wait(w->epfd, evs, FL_ARRAY_SIZE(evs), timeout_ms) <= 0)
 		goto online;
 drain_stop:
-	if (read(w->stop_fd, &drain, sizeof(drain)) < 0 && errno != EAGAIN)
+	if (read(w->wake_fd, &drain, sizeof(drain)) < 0 && errno != EAGAIN)
 		goto online;
 online:
 	rcu_thread_online();
@@ -207,30 +335,33 @@ void fl_worker_run(struct fl_worker *w, bool stop_at_eof)
 	unsigned idle = 0;
 
 	fl_worker_thread_enter();
+	__atomic_store_n(&w->cpu, sched_getcpu(), __ATOMIC_RELAXED);
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
 		unsigned got = fl_worker_poll_once(w);
 
 		rcu_quiescent_state();
+		serve_call(w);
 		if (got) {
 			idle = 0;
 			continue;
 		}
-		if (stop_at_eof && all_rx_eof(w))
+		if (stop_at_eof && w->n_rxqs && all_rx_eof(w))
 			break;
-		if (++idle >= FL_WORKER_IDLE_SPINS)
+		if (++idle >= w->idle_spins) {
 			sleep_until_traffic(w);
+			__atomic_store_n(&w->cpu, sched_getcpu(), __ATOMIC_RELAXED);
+			idle = 0;
+		}
 	}
 	fl_txbufs_flush_all(&w->tx, &w->cache);
+	serve_call(w);
 	fl_worker_thread_leave();
 }
 
 void fl_worker_stop(struct fl_worker *w)
 {
-	uint64_t one = 1;
-
 	atomic_store_explicit(&w->stop, true, memory_order_relaxed);
-	if (w->stop_fd >= 0 && write(w->stop_fd, &one, sizeof(one)) < 0)
-		return; /* the counter is saturated: a wakeup is already pending */
+	wake(w);
 }
 
 void fl_worker_get_cache_stats(const struct fl_worker *w, struct fl_emc_stats *emc,

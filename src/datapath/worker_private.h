@@ -9,20 +9,32 @@
 #include "datapath/dp.h"
 #include "datapath/txbuf.h"
 
-struct fl_rxq_ref {
-	struct fl_port *port;
-	unsigned queue;
-};
+struct fl_capture_ring;
 
 struct fl_worker {
 	struct fl_dp *dp;
 	unsigned id;
 	atomic_bool stop;
-	int epfd;    /* rx queue fds + stop_fd */
-	int stop_fd; /* eventfd: wakes a sleeping worker for stop */
+	int epfd;    /* rx queue fds + wake_fd */
+	int wake_fd; /* eventfd: wakes a sleeping worker (stop, a call) */
 	bool nap;    /* some queue has no fd: sleep in short naps */
+	unsigned idle_spins; /* empty polls before sleeping */
+	unsigned sleep_ms;   /* longest sleep */
+	int cpu;             /* CPU of the last loop (sched_getcpu) */
 	unsigned n_rxqs;
 	struct fl_rxq_ref rxqs[FL_DP_MAX_RXQS];
+	uint64_t rxq_cycles[FL_DP_MAX_RXQS]; /* busy cycles per rx queue, for rebalancing */
+
+	/* A call from the control thread (fl_worker_call): fn runs on this
+	 * thread between loops; call_seq moves when one is posted, call_done
+	 * when it ran. */
+	atomic_uint call_seq;
+	atomic_uint call_done;
+	fl_worker_call_fn *call_fn;
+	void *call_arg;
+
+	struct fl_capture_ring *capture; /* set and cleared by calls; NULL = none */
+
 	struct fl_emc *emc; /* NULL when the EMC is off */
 	bool emc_active;    /* the EMC pays here: see adapt_emc() in fastpath.c */
 	uint64_t mf_hits_mark, mf_probed_mark; /* megaflow stats at the last adapt */
@@ -38,5 +50,9 @@ struct fl_worker {
 void fl_fastpath_process(struct fl_worker *w, struct fl_pkt **pkts, unsigned n);
 /* Housekeeping between loops: megaflow idle expiry. */
 void fl_fastpath_maintain(struct fl_worker *w, uint64_t now_ns);
+
+/* Capture hooks (capture.c): copy frames of a burst that pass the filter. */
+void fl_capture_copy(struct fl_capture_ring *r, const struct fl_port *port, unsigned dir,
+		     struct fl_pkt *const *pkts, unsigned n);
 
 #endif

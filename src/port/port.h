@@ -27,6 +27,7 @@
 #include "core/counter.h"
 #include "core/pkt.h"
 #include "core/pool.h"
+#include "core/ring.h"
 
 #define FL_PORT_NAME_MAX 32
 #define FL_PORT_SPEC_MAX 256
@@ -102,13 +103,21 @@ struct fl_port_ops {
 	unsigned (*tx_burst)(struct fl_port *port, unsigned queue, struct fl_pool_cache *cache,
 			     struct fl_pkt **pkts, unsigned n);
 
-	/* Optional. Link state: true if up. NULL means always up. */
+	/* Optional. Link state: true if up. NULL means always up. Called by the
+	 * control thread (about once a second) while workers use the queues, so it
+	 * only looks (ioctl, if_nametoindex), never changes queue state. */
 	bool (*link_up)(struct fl_port *port);
 	/* Optional. An fd that becomes readable when rx queue `queue` has frames,
 	 * for sleeping in epoll when idle; -1 (or NULL op) if there is none. */
 	int (*wait_fd)(struct fl_port *port, unsigned queue);
 	/* Optional. Add backend-specific counters (kernel drops...) to *st. */
 	void (*stats)(struct fl_port *port, struct fl_port_stats *st);
+	/* Optional, kernel-interface backends. After link_up said the interface
+	 * was gone (deleted, moved away) and it is back under the same name:
+	 * re-acquire what open acquired (socket, ring, ifindex) with the same
+	 * queue counts. Called from the control thread while no worker uses the
+	 * port's queues. 0, or a negative errno with a message (try again later). */
+	int (*reopen)(struct fl_port *port, char *err, size_t errlen);
 };
 
 struct fl_port_rxq {
@@ -118,6 +127,7 @@ struct fl_port_rxq {
 
 struct fl_port_txq {
 	struct fl_port_qstats stats;
+	int lock; /* taken per burst when workers share the queue (tx_shared) */
 };
 
 struct fl_port {
@@ -129,6 +139,9 @@ struct fl_port {
 	unsigned n_rxq, n_txq;
 	uint16_t mtu;           /* largest L3 payload the port sends; frames above are dropped */
 	char error[256];        /* last fatal error of a backend (a pcap file cut short...) */
+	/* Set by the datapath's control thread, read by workers per burst: */
+	uint8_t down;           /* link down or interface gone: tx drops as link_down */
+	uint8_t tx_shared;      /* more workers than tx queues: tx takes txq->lock */
 	struct fl_port_rxq *rxq;
 	struct fl_port_txq *txq;
 	void *priv;
@@ -183,16 +196,14 @@ static inline unsigned fl_port_rx_burst(struct fl_port *port, unsigned queue,
 
 /* Transmit all n frames or drop the rest: afterwards the caller owns none of
  * them. Returns how many the backend took. */
-static inline unsigned fl_port_tx_burst(struct fl_port *port, unsigned queue,
-					struct fl_pool_cache *cache, struct fl_pkt **pkts,
-					unsigned n)
+static inline unsigned fl_port__tx_burst(struct fl_port *port, unsigned queue,
+					 struct fl_pool_cache *cache, struct fl_pkt **pkts,
+					 unsigned n)
 {
 	struct fl_port_qstats *st = &port->txq[queue].stats;
 	uint64_t bytes = 0, unsent_bytes = 0;
 	unsigned sent, i;
 
-	if (n == 0)
-		return 0;
 	/* lengths before the call: the backend may recycle what it sends */
 	for (i = 0; i < n; i++)
 		bytes += pkts[i]->len;
@@ -205,6 +216,31 @@ static inline unsigned fl_port_tx_burst(struct fl_port *port, unsigned queue,
 	}
 	fl_counter_add(&st->packets, sent);
 	fl_counter_add(&st->bytes, bytes - unsent_bytes);
+	return sent;
+}
+
+static inline unsigned fl_port_tx_burst(struct fl_port *port, unsigned queue,
+					struct fl_pool_cache *cache, struct fl_pkt **pkts,
+					unsigned n)
+{
+	unsigned sent;
+
+	if (n == 0)
+		return 0;
+	if (FL_UNLIKELY(__atomic_load_n(&port->down, __ATOMIC_RELAXED))) {
+		fl_counter_add(&port->txq[queue].stats.drops[FL_PORT_DROP_LINK_DOWN], n);
+		fl_pool_put_bulk(cache, pkts, n);
+		return 0;
+	}
+	if (FL_LIKELY(!port->tx_shared))
+		return fl_port__tx_burst(port, queue, cache, pkts, n);
+	/* a queue two workers share: one burst at a time (a lock per burst,
+	 * never per packet; the switch only shares when queues are scarce) */
+	while (__atomic_exchange_n(&port->txq[queue].lock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&port->txq[queue].lock, __ATOMIC_RELAXED))
+			fl_ring_pause();
+	sent = fl_port__tx_burst(port, queue, cache, pkts, n);
+	__atomic_store_n(&port->txq[queue].lock, 0, __ATOMIC_RELEASE);
 	return sent;
 }
 
