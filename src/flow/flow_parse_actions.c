@@ -180,7 +180,7 @@ static int parse_set_field(struct act_parse *ap)
 {
 	const struct fl_field *f;
 	union fl_field_value v, mask;
-	char msg[512], *dst;
+	char msg[512], *dst = NULL;
 
 	if (need_arg(ap) || split_arrow(ap, &dst))
 		return -EINVAL;
@@ -209,7 +209,7 @@ static int parse_load(struct act_parse *ap)
 {
 	struct fl_subfield sf;
 	union fl_field_value num, bits, v, mask;
-	char *dst;
+	char *dst = NULL;
 	int r;
 
 	if (need_arg(ap) || split_arrow(ap, &dst) || parse_subfield(ap, dst, &sf))
@@ -229,7 +229,7 @@ static int parse_move(struct act_parse *ap)
 {
 	struct fl_subfield src, dst;
 	struct fl_ofpact_move *mv;
-	char *dtext;
+	char *dtext = NULL;
 
 	if (need_arg(ap) || split_arrow(ap, &dtext) || parse_subfield(ap, ap->arg, &src) ||
 	    parse_subfield(ap, dtext, &dst))
