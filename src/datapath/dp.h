@@ -102,6 +102,8 @@ struct fl_worker_stats {
 	uint64_t uncached;      /* translations the pipeline marked not cacheable */
 	uint64_t mf_install_failed; /* megaflow cache full: executed uncached */
 	uint64_t upcall_failed; /* translation ran out of memory: dropped */
+	uint64_t rps_steered;   /* packets handed to another worker (RPS) */
+	uint64_t rps_dropped;   /* ... that found its ring full: dropped */
 	struct fl_exec_stats exec;
 	struct fl_parse_stats parse;
 };
@@ -119,6 +121,7 @@ void fl_worker_destroy(struct fl_worker *w);
 struct fl_rxq_ref {
 	struct fl_port *port;
 	unsigned queue;
+	bool steer; /* spread its packets over the workers by RSS hash (RPS) */
 };
 
 /* Replace the rx queues the worker polls. On the worker's thread (inside a

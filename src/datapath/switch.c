@@ -114,7 +114,9 @@ int fl_switch__apply_rxqs(struct fl_switch *sw)
 				continue;
 			for (q = 0; q < port->n_rxq; q++)
 				if (sw->ports[s].rxq_worker[q] == i && c.n < FL_DP_MAX_RXQS)
-					refs[c.n++] = (struct fl_rxq_ref){port, q};
+					refs[c.n++] = (struct fl_rxq_ref){
+						port, q,
+						sw->rps_n > 1 && port->n_rxq < sw->n_workers};
 		}
 		if (fl_worker_call(sw->workers[i].w, do_set_rxqs, &c, CALL_TIMEOUT_MS) < 0) {
 			FL_LOG(FL_LOG_ERR, "worker %u did not take its new rx queues in %u ms", i,
@@ -202,6 +204,7 @@ struct fl_switch *fl_switch_create(const struct fl_switch_params *params, char *
 			return NULL;
 		}
 	}
+	fl_switch__rps_configure(sw);
 	sw->next_rebalance_ns = fl_time_ns() + REBALANCE_EVERY_S * 1000000000ull;
 	return sw;
 }
@@ -217,6 +220,9 @@ void fl_switch_destroy(struct fl_switch *sw)
 			fl_worker_stop(sw->workers[i].w);
 	for (i = 0; i < sw->n_workers; i++)
 		stop_worker(sw, i);
+	sw->n_workers = 0;
+	fl_switch__rps_free(sw);
+	free(sw->toeplitz);
 	fl_capture_free(sw->capture);
 	fl_dp_destroy(sw->dp);
 	free(sw);
@@ -332,19 +338,20 @@ int fl_switch_set_workers(struct fl_switch *sw, unsigned n, char *err, size_t er
 	}
 	if (n == old)
 		return 0;
+	fl_switch__rps_free(sw);
 	if (n > old) {
 		for (i = old; i < n; i++) {
 			ret = start_worker(sw, i, err, errlen);
 			if (ret < 0) {
 				while (i-- > old)
 					stop_worker(sw, i);
+				fl_switch__rps_configure(sw);
 				return ret;
 			}
 		}
 		sw->n_workers = n;
 		spread_rxqs(sw, n);
 		update_tx_sharing(sw);
-		fl_switch__apply_rxqs(sw);
 	} else {
 		/* queues off the workers that go, before they go */
 		spread_rxqs(sw, n);
@@ -354,6 +361,8 @@ int fl_switch_set_workers(struct fl_switch *sw, unsigned n, char *err, size_t er
 		sw->n_workers = n;
 		update_tx_sharing(sw);
 	}
+	fl_switch__rps_configure(sw);
+	fl_switch__apply_rxqs(sw);
 	sw->params.n_workers = n;
 	FL_LOG(FL_LOG_INFO, "workers: %u (was %u)", n, old);
 	return 0;
@@ -380,6 +389,7 @@ int fl_switch_set_params(struct fl_switch *sw, const struct fl_switch_params *pa
 		/* caches are sized at worker creation: new workers, empty caches */
 		unsigned old = sw->n_workers;
 
+		fl_switch__rps_free(sw);
 		for (i = 0; i < old; i++)
 			stop_worker(sw, i);
 		sw->n_workers = 0;
@@ -394,11 +404,12 @@ int fl_switch_set_params(struct fl_switch *sw, const struct fl_switch_params *pa
 				return ret;
 			sw->n_workers = i + 1;
 		}
+		fl_switch__rps_configure(sw);
 		fl_switch__apply_rxqs(sw);
 	}
 	sw->params.idle_spins = params->idle_spins;
 	sw->params.sleep_ms = params->sleep_ms;
-	sw->params.rps = params->rps;
+	sw->params.no_rps = params->no_rps;
 	sw->params.dp = *dpp;
 	for (i = 0; i < sw->n_workers; i++)
 		fl_worker_set_idle(sw->workers[i].w, params->idle_spins, params->sleep_ms);

@@ -6,6 +6,8 @@
 
 #include <pthread.h>
 
+#include "core/hash.h"
+#include "core/ring.h"
 #include "datapath/switch.h"
 
 #define FL_SW_NO_WORKER 0xffffu
@@ -31,12 +33,17 @@ struct fl_switch {
 	struct sw_worker workers[FL_SWITCH_MAX_WORKERS];
 	struct sw_port ports[FL_DP_MAX_PORTS];
 	struct fl_capture *capture; /* the one running capture, or NULL */
+	struct fl_toeplitz *toeplitz; /* RPS hash */
+	unsigned rps_n;               /* workers the rings below connect; 0 = none */
+	struct fl_ring *rps_ring[FL_SWITCH_MAX_WORKERS][FL_SWITCH_MAX_WORKERS]; /* [from][to] */
 	uint64_t next_rebalance_ns;
 };
 
 int fl_switch__apply_rxqs(struct fl_switch *sw);
 void fl_switch__remove_port(struct fl_switch *sw, struct fl_port *port);
 void fl_switch__capture_detach(struct fl_switch *sw);
+void fl_switch__rps_configure(struct fl_switch *sw);
+void fl_switch__rps_free(struct fl_switch *sw);
 
 /* capture.c */
 struct fl_capture *fl_capture_create(const struct fl_port *port, unsigned dir,

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "core/time.h"
+#include "proto/rss.h"
 #include "datapath/switch.h"
 #include "datapath/worker_private.h"
 
@@ -133,6 +134,7 @@ static struct fl_worker *worker_alloc(struct fl_dp *dp, unsigned id)
 	atomic_init(&w->stop, false);
 	atomic_init(&w->call_seq, 0);
 	atomic_init(&w->call_done, 0);
+	atomic_init(&w->sleeping, false);
 	fl_pool_cache_init(&w->cache, dp->pool, 0);
 	return w;
 }
@@ -154,7 +156,7 @@ static struct fl_worker *worker_create(struct fl_dp *dp, unsigned id, bool all_q
 				err = -E2BIG;
 				goto err_free;
 			}
-			refs[n++] = (struct fl_rxq_ref){port, q};
+			refs[n++] = (struct fl_rxq_ref){.port = port, .queue = q};
 		}
 	}
 	if (!dp->params.emc_off) {
@@ -208,26 +210,114 @@ void fl_worker_destroy(struct fl_worker *w)
 	free(w);
 }
 
+static void wake(struct fl_worker *w);
+
+/* Keep the packets whose hash is ours, hand the others to their workers
+ * (one ring operation per destination per burst). Returns the kept count,
+ * compacted at the front of pkts. */
+static unsigned rps_steer(struct fl_worker *w, struct fl_pkt **pkts, unsigned n)
+{
+	struct fl_rps *r = &w->rps;
+	struct fl_pkt *to[FL_RPS_MAX_WORKERS][FL_BATCH_MAX];
+	unsigned cnt[FL_RPS_MAX_WORKERS] = {0};
+	unsigned i, j, kept = 0;
+
+	for (i = 0; i < n; i++) {
+		struct fl_pkt *pkt = pkts[i];
+		uint32_t h = fl_rss_frame(r->toeplitz, fl_pkt_cdata(pkt), pkt->len);
+
+		pkt->rss_hash = h;
+		pkt->ol_flags |= FL_OL_RSS_VALID;
+		j = (unsigned)(((uint64_t)h * r->n_workers) >> 32);
+		if (j == r->self)
+			pkts[kept++] = pkt;
+		else
+			to[j][cnt[j]++] = pkt;
+	}
+	for (j = 0; j < r->n_workers; j++) {
+		unsigned sent;
+
+		if (!cnt[j])
+			continue;
+		sent = fl_ring_enqueue_burst(r->out[j], (void *const *)to[j], cnt[j]);
+		fl_counter_add(&w->stats.rps_steered, sent);
+		if (sent < cnt[j]) {
+			fl_counter_add(&w->stats.rps_dropped, cnt[j] - sent);
+			fl_pool_put_bulk(&w->cache, to[j] + sent, cnt[j] - sent);
+		}
+		/* the peer sets sleeping before its last look at the rings: with the
+		 * enqueue before this load (both seq_cst), one of us sees the other */
+		atomic_thread_fence(memory_order_seq_cst);
+		if (sent && atomic_load(&r->peer[j]->sleeping))
+			wake(r->peer[j]);
+	}
+	return kept;
+}
+
+/* Packets other workers steered to us. */
+static unsigned rps_drain(struct fl_worker *w)
+{
+	struct fl_pkt *pkts[FL_BATCH_MAX];
+	unsigned j, total = 0;
+
+	for (j = 0; j < w->rps.n_workers; j++) {
+		unsigned n;
+
+		if (!w->rps.in[j])
+			continue;
+		n = fl_ring_dequeue_burst(w->rps.in[j], (void **)pkts, FL_BATCH_MAX);
+		if (!n)
+			continue;
+		fl_fastpath_process(w, pkts, n);
+		fl_txbufs_flush_pending(&w->tx, &w->cache);
+		total += n;
+	}
+	return total;
+}
+
+static bool rps_pending(const struct fl_worker *w)
+{
+	unsigned j;
+
+	for (j = 0; j < w->rps.n_workers; j++)
+		if (w->rps.in[j] && fl_ring_count(w->rps.in[j]))
+			return true;
+	return false;
+}
+
+void fl_worker_set_rps(struct fl_worker *w, const struct fl_rps *rps)
+{
+	if (rps)
+		w->rps = *rps;
+	else
+		memset(&w->rps, 0, sizeof(w->rps));
+}
+
 unsigned fl_worker_poll_once(struct fl_worker *w)
 {
 	struct fl_pkt *pkts[FL_BATCH_MAX];
-	unsigned i, total = 0;
+	unsigned i, total = 0, steered_in = 0;
 	uint64_t t0 = fl_rdtsc(), t = t0;
 
+	if (FL_UNLIKELY(w->rps.n_workers > 1))
+		steered_in = rps_drain(w);
 	for (i = 0; i < w->n_rxqs; i++) {
 		const struct fl_rxq_ref *rxq = &w->rxqs[i];
 		uint64_t t1;
-		unsigned n;
+		unsigned n, got;
 
-		n = fl_port_rx_burst(rxq->port, rxq->queue, &w->cache, pkts, FL_BATCH_MAX);
+		n = got = fl_port_rx_burst(rxq->port, rxq->queue, &w->cache, pkts, FL_BATCH_MAX);
 		if (n == 0)
 			continue;
 		if (FL_UNLIKELY(w->capture != NULL))
 			fl_capture_copy(w->capture, rxq->port, FL_CAPTURE_RX, pkts, n);
-		fl_fastpath_process(w, pkts, n);
+		if (FL_UNLIKELY(rxq->steer && w->rps.n_workers > 1))
+			n = rps_steer(w, pkts, n);
+		if (n)
+			fl_fastpath_process(w, pkts, n);
 		fl_txbufs_flush_pending(&w->tx, &w->cache);
 		fl_counter_inc(&w->stats.batches);
-		total += n;
+		total += got;
 		/* busy cycles per queue: what fl_switch_rebalance weighs queues by */
 		t1 = fl_rdtsc();
 		fl_counter_add(&w->rxq_cycles[i], t1 - t);
@@ -236,13 +326,12 @@ unsigned fl_worker_poll_once(struct fl_worker *w)
 	if ((fl_counter_read(&w->stats.loops) & 1023) == 1023)
 		fl_fastpath_maintain(w, fl_time_ns());
 	fl_counter_inc(&w->stats.loops);
-	if (total) {
-		fl_counter_add(&w->stats.packets, total);
+	fl_counter_add(&w->stats.packets, total); /* received from ports */
+	if (total + steered_in)
 		fl_counter_add(&w->stats.busy_cycles, fl_rdtsc() - t0);
-	} else {
+	else
 		fl_counter_inc(&w->stats.idle_loops);
-	}
-	return total;
+	return total + steered_in;
 }
 
 /* Run a call the control thread posted, if any (fl_worker_call). */
@@ -301,6 +390,13 @@ static void sleep_until_traffic(struct fl_worker *w)
 	uint64_t drain;
 
 	fl_counter_inc(&w->stats.sleeps);
+	/* announce the sleep, then look at the steering rings once more (see
+	 * rps_steer for the other side) */
+	atomic_store(&w->sleeping, true);
+	if (rps_pending(w)) {
+		atomic_store(&w->sleeping, false);
+		return;
+	}
 	/* asleep, the worker holds no RCU references: let grace periods pass */
 	rcu_thread_offline();
 	if (w->nap) {
@@ -318,6 +414,7 @@ drain_stop:
 		goto online;
 online:
 	rcu_thread_online();
+	atomic_store(&w->sleeping, false);
 }
 
 void fl_worker_thread_enter(void)

@@ -6,10 +6,28 @@
 
 #include <stdatomic.h>
 
+#include "core/hash.h"
+#include "core/ring.h"
 #include "datapath/dp.h"
 #include "datapath/txbuf.h"
 
 struct fl_capture_ring;
+
+#define FL_RPS_MAX_WORKERS 64
+#define FL_RPS_RING_SIZE 1024u
+
+/* Software steering (RPS), configured by the switch through calls: packets
+ * of a steered rx queue whose RSS hash belongs to another worker go to it
+ * through an SPSC ring (out[j]); each worker drains the rings of the others
+ * (in[j]) as if they were rx queues. */
+struct fl_rps {
+	unsigned n_workers; /* 0 or 1: off */
+	unsigned self;
+	const struct fl_toeplitz *toeplitz;
+	struct fl_ring *out[FL_RPS_MAX_WORKERS]; /* to worker j; NULL for self */
+	struct fl_ring *in[FL_RPS_MAX_WORKERS];  /* from worker j; NULL for self */
+	struct fl_worker *peer[FL_RPS_MAX_WORKERS];
+};
 
 struct fl_worker {
 	struct fl_dp *dp;
@@ -34,6 +52,8 @@ struct fl_worker {
 	void *call_arg;
 
 	struct fl_capture_ring *capture; /* set and cleared by calls; NULL = none */
+	atomic_bool sleeping; /* in epoll: a steering peer must wake it */
+	struct fl_rps rps;
 
 	struct fl_emc *emc; /* NULL when the EMC is off */
 	bool emc_active;    /* the EMC pays here: see adapt_emc() in fastpath.c */
@@ -50,6 +70,9 @@ struct fl_worker {
 void fl_fastpath_process(struct fl_worker *w, struct fl_pkt **pkts, unsigned n);
 /* Housekeeping between loops: megaflow idle expiry. */
 void fl_fastpath_maintain(struct fl_worker *w, uint64_t now_ns);
+
+/* Software steering on or off (the worker's thread, or while it is stopped). */
+void fl_worker_set_rps(struct fl_worker *w, const struct fl_rps *rps);
 
 /* Capture hooks (capture.c): copy frames of a burst that pass the filter. */
 void fl_capture_copy(struct fl_capture_ring *r, const struct fl_port *port, unsigned dir,
