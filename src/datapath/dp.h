@@ -142,6 +142,12 @@ int fl_worker_call(struct fl_worker *w, fl_worker_call_fn *fn, void *arg, unsign
 /* One pass over the worker's rx queues, each up to its quota; returns the
  * packets received. The worker loop and the benchmark both call this. */
 unsigned fl_worker_poll_once(struct fl_worker *w);
+/* Hand the worker packets that did not come from one of its rx queues (a
+ * replayed capture, a test): each must have in_port set (and be from the
+ * dp's pool); they go through the same parse, caches, upcall and actions as
+ * received ones, and whatever they produce is transmitted before this
+ * returns. The worker's thread (or a stopped worker). n <= FL_BATCH_MAX. */
+void fl_worker_inject(struct fl_worker *w, struct fl_pkt **pkts, unsigned n);
 /* Poll until fl_worker_stop() or, if stop_at_eof, until every rx queue is at
  * eof; sleeps on the queues' fds (or briefly) after a run of idle loops. */
 void fl_worker_run(struct fl_worker *w, bool stop_at_eof);

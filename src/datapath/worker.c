@@ -334,6 +334,26 @@ unsigned fl_worker_poll_once(struct fl_worker *w)
 	return total + steered_in;
 }
 
+void fl_worker_inject(struct fl_worker *w, struct fl_pkt **pkts, unsigned n)
+{
+	if (!n)
+		return;
+	if (FL_UNLIKELY(w->capture != NULL)) {
+		unsigned i;
+
+		for (i = 0; i < n; i++) {
+			unsigned slot = fl_dp_slot_of(w->dp, pkts[i]->in_port);
+
+			if (slot != FL_DP_NO_PORT && w->dp->ports[slot])
+				fl_capture_copy(w->capture, w->dp->ports[slot], FL_CAPTURE_RX,
+						&pkts[i], 1);
+		}
+	}
+	fl_fastpath_process(w, pkts, n);
+	fl_txbufs_flush_pending(&w->tx, &w->cache);
+	fl_counter_add(&w->stats.packets, n);
+}
+
 /* Run a call the control thread posted, if any (fl_worker_call). */
 static void serve_call(struct fl_worker *w)
 {
