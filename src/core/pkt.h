@@ -36,6 +36,14 @@
 #define FL_PKT_DATAROOM 2048u
 #define FL_PKT_SLOT_SIZE (FL_PKT_META_SIZE + FL_PKT_HEADROOM + FL_PKT_DATAROOM)
 
+/* Big buffers: the same layout with a 64 KiB data room, from a small
+ * companion pool (fl_pool_get_big), for frames that carry segmentation
+ * offload (a TSO/GSO super-frame from a TAP or AF_PACKET port) through the
+ * switch whole instead of being cut into MTU-sized frames. A frame length is
+ * 16 bits, so the largest frame is 65535 bytes. */
+#define FL_PKT_BIG_DATAROOM 65536u
+#define FL_PKT_BIG_SLOT_SIZE (FL_PKT_META_SIZE + FL_PKT_HEADROOM + FL_PKT_BIG_DATAROOM)
+
 /* Offset of an absent header in the parsed-offset fields. */
 #define FL_OFS_NONE 0xffffu
 
@@ -67,7 +75,8 @@ struct fl_pkt {
 	uint32_t flow_hash; /* hash of the flow key, for the flow caches */
 	uint64_t timestamp; /* ns, CLOCK_MONOTONIC or capture time; 0 if unknown */
 	uint8_t state;      /* FL_PKT_STATE_*: debug double-free detection */
-	uint8_t cl0_spare[23];
+	uint8_t big;        /* a big buffer (FL_PKT_BIG_SLOT_SIZE); constant */
+	uint8_t cl0_spare[22];
 
 	/* --- cache line 1: offload metadata and per-stage scratch --- */
 	uint16_t gso_size;     /* MSS to segment with (FL_OL_GSO_*) */
@@ -75,7 +84,8 @@ struct fl_pkt {
 	uint16_t csum_offset;  /* from csum_start */
 	uint16_t out_port_hint; /* scratch: decided output, for stages that pass it on */
 	uint32_t pool_id;       /* owning pool, checked in debug builds */
-	uint8_t cl1_spare[52];
+	void *owner;            /* big buffers: the pool to return to (core/pool.c) */
+	uint8_t cl1_spare[40];
 } FL_ALIGNED(64);
 
 enum {
@@ -110,10 +120,18 @@ static inline unsigned fl_pkt_headroom(const struct fl_pkt *pkt)
 	return pkt->data_off - FL_PKT_META_SIZE;
 }
 
+/* Bytes the data room holds (2 KiB, or 64 KiB for a big buffer). */
+static inline unsigned fl_pkt_dataroom(const struct fl_pkt *pkt)
+{
+	return pkt->big ? FL_PKT_BIG_DATAROOM : FL_PKT_DATAROOM;
+}
+
 /* Bytes free after the frame. */
 static inline unsigned fl_pkt_tailroom(const struct fl_pkt *pkt)
 {
-	return FL_PKT_SLOT_SIZE - pkt->data_off - pkt->len;
+	unsigned end = pkt->big ? FL_PKT_BIG_SLOT_SIZE : FL_PKT_SLOT_SIZE;
+
+	return end - pkt->data_off - pkt->len;
 }
 
 /* Reset the per-packet fields a new frame must not inherit. Called by pool
@@ -169,7 +187,7 @@ static inline uint8_t *fl_pkt_append(struct fl_pkt *pkt, unsigned n)
 /* Replace the frame with a copy of len bytes; returns 0 or -EMSGSIZE. */
 static inline int fl_pkt_set_data(struct fl_pkt *pkt, const void *data, unsigned len)
 {
-	if (FL_UNLIKELY(len > FL_PKT_DATAROOM))
+	if (FL_UNLIKELY(len > fl_pkt_dataroom(pkt) || len > UINT16_MAX))
 		return -EMSGSIZE;
 	pkt->data_off = FL_PKT_META_SIZE + FL_PKT_HEADROOM;
 	pkt->len = (uint16_t)len;

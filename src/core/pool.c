@@ -63,7 +63,8 @@ struct fl_pool *fl_pool_create(const struct fl_pool_params *params)
 	pool->n_bufs = params->n_bufs;
 	pool->id = __atomic_fetch_add(&next_pool_id, 1, __ATOMIC_RELAXED);
 
-	len = (size_t)params->n_bufs * FL_PKT_SLOT_SIZE;
+	pool->slot_size = params->big ? FL_PKT_BIG_SLOT_SIZE : FL_PKT_SLOT_SIZE;
+	len = (size_t)params->n_bufs * pool->slot_size;
 	pool->region = map_region(len, params->huge, &pool->region_len, &pool->hugepages);
 	if (!pool->region) {
 		errno = ENOMEM;
@@ -80,6 +81,8 @@ struct fl_pool *fl_pool_create(const struct fl_pool_params *params)
 
 		pkt->idx = i;
 		pkt->pool_id = pool->id;
+		pkt->big = params->big;
+		pkt->owner = params->big ? pool : NULL;
 		pkt->state = FL_PKT_STATE_FREE;
 		fl_pkt_reset(pkt);
 		fl_ring_enqueue_bulk(pool->free_ring, (void **)&pkt, 1);
@@ -157,7 +160,7 @@ bool fl_pool__check_put(struct fl_pool_cache *c, struct fl_pkt *pkt)
 	struct fl_pool *pool = c->pool;
 	uintptr_t off = (uintptr_t)pkt - (uintptr_t)pool->region;
 
-	if (off >= (size_t)pool->n_bufs * FL_PKT_SLOT_SIZE || off % FL_PKT_SLOT_SIZE) {
+	if (off >= (size_t)pool->n_bufs * pool->slot_size || off % pool->slot_size) {
 		__atomic_fetch_add(&pool->bad_puts, 1, __ATOMIC_RELAXED);
 		FL_LOG_RL(FL_LOG_ERR, "%s: put of %p, not a buffer of this pool", pool->name,
 			  (void *)pkt);
@@ -170,4 +173,41 @@ bool fl_pool__check_put(struct fl_pool_cache *c, struct fl_pkt *pkt)
 	}
 	pkt->state = FL_PKT_STATE_FREE;
 	return true;
+}
+
+void fl_pool_attach_big(struct fl_pool *pool, struct fl_pool *big)
+{
+	pool->big = big;
+}
+
+struct fl_pkt *fl_pool_get_big(struct fl_pool *pool)
+{
+	struct fl_pkt *pkt = NULL;
+
+	if (!pool->big || fl_ring_dequeue_burst(pool->big->free_ring, (void **)&pkt, 1) != 1) {
+		__atomic_fetch_add(&pool->big_short, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
+#ifndef NDEBUG
+	if (pkt->state != FL_PKT_STATE_FREE)
+		__builtin_trap(); /* a buffer on the free list is in use: memory corruption */
+	pkt->state = FL_PKT_STATE_USED;
+#endif
+	fl_pkt_reset(pkt);
+	return pkt;
+}
+
+void fl_pool__put_big(struct fl_pkt *pkt)
+{
+	struct fl_pool *pool = pkt->owner;
+
+#ifndef NDEBUG
+	if (pkt->state != FL_PKT_STATE_USED) {
+		__atomic_fetch_add(&pool->bad_puts, 1, __ATOMIC_RELAXED);
+		FL_LOG_RL(FL_LOG_ERR, "%s: double free of big buffer %u", pool->name, pkt->idx);
+		return;
+	}
+	pkt->state = FL_PKT_STATE_FREE;
+#endif
+	fl_ring_enqueue_burst(pool->free_ring, (void **)&pkt, 1);
 }

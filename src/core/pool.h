@@ -42,6 +42,7 @@ struct fl_pool_params {
 	const char *name;      /* for logs and stats */
 	unsigned n_bufs;       /* number of slots, > 0 */
 	enum fl_pool_huge huge;
+	bool big;              /* FL_PKT_BIG_SLOT_SIZE slots (see fl_pool_attach_big) */
 };
 
 struct fl_pool {
@@ -52,6 +53,9 @@ struct fl_pool {
 	bool hugepages;        /* region is on hugepages */
 	char name[32];
 	struct fl_ring *free_ring; /* MPMC, n_bufs slots */
+	size_t slot_size;      /* FL_PKT_SLOT_SIZE or FL_PKT_BIG_SLOT_SIZE */
+	struct fl_pool *big;   /* companion pool of big buffers, or NULL */
+	uint64_t big_short;    /* fl_pool_get_big found none (updated atomically) */
 	uint64_t bad_puts;     /* puts caught by debug checks (updated atomically) */
 };
 
@@ -84,8 +88,17 @@ void fl_pool_get_stats(const struct fl_pool *pool, struct fl_pool_stats *st);
 /* Slot by index and index by slot. */
 static inline struct fl_pkt *fl_pool_pkt(const struct fl_pool *pool, uint32_t idx)
 {
-	return (struct fl_pkt *)(pool->region + (size_t)idx * FL_PKT_SLOT_SIZE);
+	return (struct fl_pkt *)(pool->region + (size_t)idx * pool->slot_size);
 }
+
+/* Big buffers. A pool of normal buffers can have a companion pool of big
+ * ones; fl_pool_get_big takes one (reset, or NULL when there is no companion
+ * or none is free: counted) straight from the companion's shared ring — one
+ * atomic operation per big frame, which carries up to 64 KiB. A big buffer
+ * goes back through any cache's put (fl_pool_put_bulk sends it home). */
+void fl_pool_attach_big(struct fl_pool *pool, struct fl_pool *big);
+struct fl_pkt *fl_pool_get_big(struct fl_pool *pool);
+void fl_pool__put_big(struct fl_pkt *pkt);
 
 /* Attach a cache to a pool; size 0 means the default. */
 void fl_pool_cache_init(struct fl_pool_cache *c, struct fl_pool *pool, unsigned size);
@@ -136,6 +149,10 @@ static inline void fl_pool_put_bulk(struct fl_pool_cache *c, struct fl_pkt *cons
 		unsigned chunk = n < 64 ? n : 64, i, taken = 0;
 
 		for (i = 0; i < chunk; i++) {
+			if (FL_UNLIKELY(pkts[i]->big)) {
+				fl_pool__put_big(pkts[i]);
+				continue;
+			}
 #ifndef NDEBUG
 			if (!fl_pool__check_put(c, pkts[i]))
 				continue;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #define FL_DP_DEFAULT_BUFS 16384u
+#define FL_DP_DEFAULT_BIG_BUFS 128u
 #define FL_DP_DEFAULT_MF_LIMIT 200000u
 #define FL_DP_DEFAULT_MF_IDLE_MS 10000u
 
@@ -15,6 +16,8 @@ static void fill_defaults(struct fl_dp_params *p)
 {
 	if (!p->n_bufs)
 		p->n_bufs = FL_DP_DEFAULT_BUFS;
+	if (!p->n_big_bufs)
+		p->n_big_bufs = FL_DP_DEFAULT_BIG_BUFS;
 	if (!p->emc_entries)
 		p->emc_entries = FL_EMC_DEFAULT_ENTRIES;
 	if (!p->emc_inv_prob)
@@ -47,6 +50,12 @@ struct fl_dp *fl_dp_create(const struct fl_dp_params *params)
 	dp->pool = fl_pool_create(&pp);
 	if (!dp->pool)
 		goto err_free_map;
+	dp->big_pool = fl_pool_create(&(struct fl_pool_params){
+		.name = "dp-big", .n_bufs = dp->params.n_big_bufs, .huge = FL_POOL_HUGE_NEVER,
+		.big = true});
+	if (!dp->big_pool)
+		goto err_free_pool;
+	fl_pool_attach_big(dp->pool, dp->big_pool);
 	dp->pl = fl_pipeline_create(&(struct fl_pipeline_params){
 		.mac_aging_s = dp->params.mac_aging_s,
 	});
@@ -55,6 +64,7 @@ struct fl_dp *fl_dp_create(const struct fl_dp_params *params)
 	return dp;
 
 err_free_pool:
+	fl_pool_destroy(dp->big_pool);
 	fl_pool_destroy(dp->pool);
 err_free_map:
 	free(dp->slot_of_no);
@@ -73,6 +83,7 @@ void fl_dp_destroy(struct fl_dp *dp)
 		if (dp->ports[i])
 			fl_port_close(dp->ports[i]);
 	fl_pipeline_destroy(dp->pl);
+	fl_pool_destroy(dp->big_pool);
 	fl_pool_destroy(dp->pool);
 	free(dp->slot_of_no);
 	free(dp);

@@ -38,6 +38,7 @@
 
 struct fl_dp_params {
 	unsigned n_bufs;         /* pool size; 0 = default */
+	unsigned n_big_bufs;     /* 64 KiB buffers for offloaded super-frames; 0 = default 128 */
 	enum fl_pool_huge huge;
 	unsigned emc_entries;    /* per worker; 0 = FL_EMC_DEFAULT_ENTRIES */
 	unsigned emc_inv_prob;   /* insert 1 in N EMC misses; 0 = default 100 */
@@ -49,6 +50,7 @@ struct fl_dp_params {
 
 struct fl_dp {
 	struct fl_pool *pool;
+	struct fl_pool *big_pool;               /* companion of pool (fl_pool_get_big) */
 	struct fl_pipeline *pl;
 	struct fl_dp_params params;             /* with defaults filled in */
 	unsigned n_ports;                       /* slots in use, deleted ones NULL */

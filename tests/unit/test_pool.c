@@ -632,6 +632,58 @@ struct pool_stress {
 };
 
 /* Gets buffers, stamps each with a sequence number, passes them on. */
+/* Big buffers: a companion pool hands out 64 KiB buffers one at a time, and
+ * any cache's put sends them home, never into the normal pool. */
+static void pool_big_companion(void **state)
+{
+	struct fl_pool *pool = fl_pool_create(&(struct fl_pool_params){
+		.name = "t", .n_bufs = 64, .huge = FL_POOL_HUGE_NEVER});
+	struct fl_pool *big = fl_pool_create(&(struct fl_pool_params){
+		.name = "tb", .n_bufs = 4, .huge = FL_POOL_HUGE_NEVER, .big = true});
+	struct fl_pool_stats ps, bs;
+	struct fl_pool_cache c;
+	struct fl_pkt *b[5], *n[2];
+	unsigned i;
+
+	(void)state;
+	assert_non_null(pool);
+	assert_non_null(big);
+	assert_null(fl_pool_get_big(pool)); /* no companion yet */
+	fl_pool_attach_big(pool, big);
+	fl_pool_cache_init(&c, pool, 0);
+	for (i = 0; i < 4; i++) {
+		b[i] = fl_pool_get_big(pool);
+		assert_non_null(b[i]);
+		assert_true(b[i]->big);
+		assert_int_equal(fl_pkt_dataroom(b[i]), FL_PKT_BIG_DATAROOM);
+		assert_int_equal(fl_pkt_tailroom(b[i]), FL_PKT_BIG_DATAROOM);
+		assert_non_null(fl_pkt_append(b[i], 60000));
+		memset(fl_pkt_data(b[i]), (int)i, b[i]->len); /* the whole room is ours */
+	}
+	assert_null(fl_pool_get_big(pool)); /* exhausted: NULL, counted */
+	assert_true(pool->big_short >= 2);
+	assert_int_equal(fl_pool_get_burst(&c, n, 2), 2);
+	assert_false(n[0]->big);
+	assert_int_equal(fl_pkt_tailroom(n[0]), FL_PKT_DATAROOM);
+	/* mixed put through the normal cache */
+	b[4] = n[0];
+	fl_pool_put_bulk(&c, b, 5);
+	fl_pool_put(&c, n[1]);
+	fl_pool_cache_flush(&c);
+	fl_pool_get_stats(pool, &ps);
+	fl_pool_get_stats(big, &bs);
+	assert_int_equal(ps.in_ring, 64);
+	assert_int_equal(bs.in_ring, 4);
+	assert_int_equal(ps.bad_puts + bs.bad_puts, 0);
+	b[0] = fl_pool_get_big(pool);
+	assert_non_null(b[0]);
+	assert_int_equal(b[0]->len, 0); /* reset */
+	fl_pool_put(&c, b[0]);
+	fl_pool_cache_flush(&c);
+	fl_pool_destroy(big);
+	fl_pool_destroy(pool);
+}
+
 static void *stress_getter(void *arg)
 {
 	struct pool_stress *s = arg;
@@ -761,6 +813,7 @@ int main(void)
 		cmocka_unit_test(pool_two_caches_share_the_ring),
 		cmocka_unit_test(pool_accounting_random),
 		cmocka_unit_test(pool_get_resets_buffer),
+		cmocka_unit_test(pool_big_companion),
 		cmocka_unit_test(pkt_prepend_pull_append_edges),
 		cmocka_unit_test(pkt_set_data_edges),
 		cmocka_unit_test(pool_double_put_caught),
