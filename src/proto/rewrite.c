@@ -52,6 +52,17 @@ static void l4_csum_store(uint8_t *field, uint8_t proto, fl_be16 old, fl_be16 up
 	fl_put_u16(field, updated);
 }
 
+/* With an offloaded checksum (FL_OL_CSUM_PARTIAL, from a TAP or AF_PACKET
+ * port's virtio-net header) the L4 checksum field holds the folded sum of
+ * the pseudo-header alone, not complemented, and whoever completes it adds
+ * the L4 header and payload. Ports are not in the pseudo-header, so a port
+ * rewrite leaves the field alone; an address rewrite updates the partial
+ * sum, which is the incremental update of its complement. */
+static inline bool csum_partial(const struct fl_pkt *pkt)
+{
+	return (pkt->ol_flags & FL_OL_CSUM_PARTIAL) != 0;
+}
+
 int fl_rewrite_eth(struct fl_pkt *pkt, const uint8_t src[6], const uint8_t src_mask[6],
 		   const uint8_t dst[6], const uint8_t dst_mask[6])
 {
@@ -104,6 +115,8 @@ int fl_rewrite_ipv4(struct fl_pkt *pkt, uint8_t proto, fl_be32 src, fl_be32 src_
 	csum = fl_get_u16(ip + 10);
 	if (l4sum && proto != FL_IPPROTO_ICMPV6)
 		l4 = l4_old = fl_get_u16(l4sum);
+	if (csum_partial(pkt))
+		l4 = (fl_be16)~l4;
 	if (new_src != old_src) {
 		csum = fl_csum_update32(csum, old_src, new_src);
 		l4 = fl_csum_update32(l4, old_src, new_src);
@@ -128,8 +141,12 @@ int fl_rewrite_ipv4(struct fl_pkt *pkt, uint8_t proto, fl_be32 src, fl_be32 src_
 		csum = fl_csum_update16(csum, old_word, fl_get_u16(ip + 8));
 	}
 	fl_put_u16(ip + 10, csum);
-	if (l4sum && proto != FL_IPPROTO_ICMPV6 && (new_src != old_src || new_dst != old_dst))
-		l4_csum_store(l4sum, proto, l4_old, l4);
+	if (l4sum && proto != FL_IPPROTO_ICMPV6 && (new_src != old_src || new_dst != old_dst)) {
+		if (csum_partial(pkt))
+			fl_put_u16(l4sum, (fl_be16)~l4);
+		else
+			l4_csum_store(l4sum, proto, l4_old, l4);
+	}
 	return 0;
 }
 
@@ -147,6 +164,8 @@ int fl_rewrite_ipv6(struct fl_pkt *pkt, uint8_t proto, const uint8_t src[16],
 		return -EINVAL;
 	if (l4sum)
 		l4 = l4_old = fl_get_u16(l4sum);
+	if (csum_partial(pkt))
+		l4 = (fl_be16)~l4;
 	for (a = 0; a < 2; a++) {
 		uint8_t *old = ip + 8 + 16 * a;
 		const uint8_t *val = a ? dst : src, *mask = a ? dst_mask : src_mask;
@@ -169,8 +188,12 @@ int fl_rewrite_ipv6(struct fl_pkt *pkt, uint8_t proto, const uint8_t src[16],
 	}
 	if (hlimit_mask)
 		ip[7] = (uint8_t)((ip[7] & ~hlimit_mask) | (hlimit & hlimit_mask));
-	if (l4sum && changed)
-		l4_csum_store(l4sum, proto, l4_old, l4);
+	if (l4sum && changed) {
+		if (csum_partial(pkt))
+			fl_put_u16(l4sum, (fl_be16)~l4);
+		else
+			l4_csum_store(l4sum, proto, l4_old, l4);
+	}
 	return 0;
 }
 
@@ -190,6 +213,8 @@ int fl_rewrite_l4_ports(struct fl_pkt *pkt, uint8_t proto, fl_be16 src, fl_be16 
 	sum = fl_get_u16(l4sum);
 	fl_put_u16(l4, new_src);
 	fl_put_u16(l4 + 2, new_dst);
+	if (csum_partial(pkt))
+		return 0; /* the ports are summed when the checksum is completed */
 	l4_csum_store(l4sum, proto, sum,
 		      fl_csum_update16(fl_csum_update16(sum, old_src, new_src), old_dst, new_dst));
 	return 0;
@@ -226,6 +251,8 @@ static void shift_offsets(struct fl_pkt *pkt, int delta)
 		pkt->l4_ofs = (uint16_t)(pkt->l4_ofs + delta);
 	if (pkt->l7_ofs != FL_OFS_NONE)
 		pkt->l7_ofs = (uint16_t)(pkt->l7_ofs + delta);
+	if (csum_partial(pkt))
+		pkt->csum_start = (uint16_t)(pkt->csum_start + delta);
 }
 
 static bool is_vlan_tpid(fl_be16 type)
