@@ -406,7 +406,7 @@ static bool all_rx_eof(const struct fl_worker *w)
 static void sleep_until_traffic(struct fl_worker *w)
 {
 	struct epoll_event evs[8];
-	int timeout_ms = w->nap ? 0 : (int)w->sleep_ms;
+	int timeout_ms = w->nap ? 0 : (int)w->sleep_ms, n, i;
 	uint64_t drain;
 
 	fl_counter_inc(&w->stats.sleeps);
@@ -422,14 +422,26 @@ static void sleep_until_traffic(struct fl_worker *w)
 	if (w->nap) {
 		/* a queue without an fd: look again after a short nap, but still wake
 		 * at once for a stop or for traffic on the queues that have fds */
-		if (epoll_wait(w->epfd, evs, FL_ARRAY_SIZE(evs), timeout_ms) > 0)
+		n = epoll_wait(w->epfd, evs, FL_ARRAY_SIZE(evs), timeout_ms);
+		if (n > 0)
 			goto drain_stop;
 		usleep(FL_WORKER_NAP_US);
 		goto online;
 	}
-	if (epoll_wait(w->epfd, evs, FL_ARRAY_SIZE(evs), timeout_ms) <= 0)
+	n = epoll_wait(w->epfd, evs, FL_ARRAY_SIZE(evs), timeout_ms);
+	if (n <= 0)
 		goto online;
 drain_stop:
+	for (i = 0; i < n; i++) {
+		unsigned q = evs[i].data.u32;
+
+		/* a queue whose interface vanished reports an error until the
+		 * link monitor takes it off this worker: stop listening to it
+		 * rather than spin */
+		if (q < w->n_rxqs && (evs[i].events & (EPOLLERR | EPOLLHUP)))
+			epoll_ctl(w->epfd, EPOLL_CTL_DEL,
+				  fl_port_wait_fd(w->rxqs[q].port, w->rxqs[q].queue), NULL);
+	}
 	if (read(w->wake_fd, &drain, sizeof(drain)) < 0 && errno != EAGAIN)
 		goto online;
 online:
