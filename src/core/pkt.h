@@ -59,6 +59,10 @@ enum {
 	FL_OL_RSS_VALID = 1u << 5,    /* rss_hash holds a Toeplitz hash */
 };
 
+#define FL_OL_GSO_MASK (FL_OL_GSO_TCP4 | FL_OL_GSO_TCP6 | FL_OL_GSO_UDP)
+/* Work a port must do, or have done for it, before the frame goes out. */
+#define FL_OL_TX_WORK (FL_OL_CSUM_PARTIAL | FL_OL_GSO_MASK)
+
 struct fl_pkt {
 	/* --- cache line 0: what rx writes and the fast path reads --- */
 	uint32_t idx;      /* slot index in the region; constant */

@@ -9,8 +9,14 @@ static struct fl_pkt *clone_pkt(struct fl_pool_cache *cache, const struct fl_pkt
 {
 	struct fl_pkt *copy;
 
-	if (fl_pool_get_burst(cache, &copy, 1) != 1)
+	if (FL_UNLIKELY(pkt->big)) {
+		/* a super-frame needs a big buffer as well */
+		copy = fl_pool_get_big(cache->pool);
+		if (!copy)
+			return NULL;
+	} else if (fl_pool_get_burst(cache, &copy, 1) != 1) {
 		return NULL;
+	}
 	copy->data_off = pkt->data_off;
 	copy->len = pkt->len;
 	memcpy(fl_pkt_data(copy), fl_pkt_cdata(pkt), pkt->len);

@@ -8,7 +8,8 @@
  * every port.
  *
  * Frames longer than the port's MTU (plus Ethernet and two VLAN tags) are
- * dropped here and counted as too_big on the output port.
+ * dropped here and counted as too_big on the output port, unless they are
+ * offloaded super-frames (offload.c segments them or passes them whole).
  */
 #ifndef FL_DATAPATH_TXBUF_H
 #define FL_DATAPATH_TXBUF_H
@@ -60,6 +61,12 @@ static inline void fl_txbufs_flush_all(struct fl_txbufs *t, struct fl_pool_cache
 		fl_txbufs_flush_pending(t, cache);
 }
 
+/* The slow path of fl_txbufs_add_burst (offload.c): frames over the port's
+ * MTU (dropped, or segmented when they are super-frames) and frames with a
+ * partial checksum the port cannot take. */
+void fl_txbufs_add_slow(struct fl_txbufs *t, struct fl_pool_cache *cache, unsigned slot,
+			struct fl_pkt *pkt);
+
 /* Queue n packets for the port in `slot`. */
 static inline void fl_txbufs_add_burst(struct fl_txbufs *t, struct fl_pool_cache *cache,
 				       unsigned slot, struct fl_pkt **pkts, unsigned n)
@@ -71,10 +78,9 @@ static inline void fl_txbufs_add_burst(struct fl_txbufs *t, struct fl_pool_cache
 	for (i = 0; i < n; i++) {
 		struct fl_pkt *pkt = pkts[i];
 
-		if (FL_UNLIKELY(pkt->len > max_len)) {
-			fl_port_count_tx_drop(port, t->worker_id % port->n_txq,
-					      FL_PORT_DROP_TOO_BIG, 1);
-			fl_pool_put(cache, pkt);
+		if (FL_UNLIKELY(pkt->len > max_len || (pkt->ol_flags & FL_OL_TX_WORK))) {
+			/* too long, or a checksum or segmentation to do: offload.c */
+			fl_txbufs_add_slow(t, cache, slot, pkt);
 			continue;
 		}
 		b->pkts[b->count++] = pkt;

@@ -82,6 +82,14 @@ struct fl_port_args {
 
 struct fl_port;
 
+/* Offloads a port's transmit side accepts (port->tx_offloads): frames with a
+ * partial L4 checksum (FL_OL_CSUM_PARTIAL) and super-frames to be segmented
+ * (FL_OL_GSO_*), passed on to the kernel in a virtio-net header. For any
+ * other port the datapath completes checksums and segments in software
+ * first (datapath/offload.c). */
+#define FL_PORT_TX_CSUM (1u << 0)
+#define FL_PORT_TX_TSO (1u << 1)
+
 struct fl_port_ops {
 	const char *type;  /* spec prefix */
 	const char *usage; /* one line: "pcap:FILE[,loop=N|inf][,tx=FILE]" */
@@ -139,6 +147,7 @@ struct fl_port {
 	unsigned n_rxq, n_txq;
 	uint16_t mtu;           /* largest L3 payload the port sends; frames above are dropped */
 	char error[256];        /* last fatal error of a backend (a pcap file cut short...) */
+	uint32_t tx_offloads;   /* FL_PORT_TX_*: what tx_burst takes as is (set by open) */
 	/* Set by the datapath's control thread, read by workers per burst: */
 	uint8_t down;           /* link down or interface gone: tx drops as link_down */
 	uint8_t tx_shared;      /* more workers than tx queues: tx takes txq->lock */
@@ -262,5 +271,8 @@ extern const struct fl_port_ops fl_port_pcap_ops;
 extern const struct fl_port_ops fl_port_gen_ops;
 extern const struct fl_port_ops fl_port_null_ops;
 extern const struct fl_port_ops fl_port_ring_ops;
+extern const struct fl_port_ops fl_port_tap_ops;
+extern const struct fl_port_ops fl_port_afpacket_ops;
+extern const struct fl_port_ops fl_port_afxdp_ops; /* only with FL_HAVE_AFXDP */
 
 #endif

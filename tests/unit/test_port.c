@@ -330,7 +330,13 @@ static void open_rejects_bad_specs(void **state)
 	char long_name[FL_PORT_NAME_MAX + 8], want[128];
 
 	(void)state;
-	open_fails("pcapp:x", "p0: unknown port type 'pcapp' (known: pcap, gen, null, ring)");
+#ifdef FL_HAVE_AFXDP
+	open_fails("pcapp:x", "p0: unknown port type 'pcapp' (known: pcap, gen, null, ring, tap, "
+			      "afpacket, afxdp)");
+#else
+	open_fails("pcapp:x", "p0: unknown port type 'pcapp' (known: pcap, gen, null, ring, tap, "
+			      "afpacket)");
+#endif
 	open_fails("pcap:x.pcap,lop=3", "p0: pcap: unknown option 'lop' (known: loop, tx)");
 	open_fails("null:x=1", "p0: null: unknown option 'x' (known: mtu)");
 	open_fails("pcap:", "p0: port spec 'pcap:': missing file");
@@ -359,11 +365,18 @@ static void backends_are_listed(void **state)
 
 	(void)state;
 	list = fl_port_backends(&n);
-	assert_int_equal(n, 4);
+#ifdef FL_HAVE_AFXDP
+	assert_int_equal(n, 7);
+	assert_string_equal(list[6]->type, "afxdp");
+#else
+	assert_int_equal(n, 6);
+#endif
 	assert_string_equal(list[0]->type, "pcap");
 	assert_string_equal(list[1]->type, "gen");
 	assert_string_equal(list[2]->type, "null");
 	assert_string_equal(list[3]->type, "ring");
+	assert_string_equal(list[4]->type, "tap");
+	assert_string_equal(list[5]->type, "afpacket");
 	assert_ptr_equal(fl_port_backend("ring"), &fl_port_ring_ops);
 	assert_null(fl_port_backend("nope"));
 	assert_string_equal(fl_port_backend("pcap")->usage,
