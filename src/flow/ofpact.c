@@ -301,7 +301,7 @@ int fl_ofpact_check(const struct fl_ofpact *a, const struct fl_match *m, uint8_t
 int fl_ofpacts_check(const struct fl_ofpact *acts, size_t len, const struct fl_match *m,
 		     uint8_t table_id, char *msg, size_t msglen)
 {
-	const uint8_t *p = (const uint8_t *)acts, *end = p + len;
+	const uint8_t *p = (const uint8_t *)acts, *end = len ? p + len : p;
 	int r;
 
 	if (len && ((uintptr_t)p % FL_OFPACT_ALIGN || len % FL_OFPACT_ALIGN))

@@ -169,8 +169,9 @@ static inline const struct fl_ofpact *fl_ofpact_next(const struct fl_ofpact *a)
 }
 
 /* Walk a list of len bytes that fl_ofpacts_check() (or the parser) accepted. */
-#define FL_OFPACT_FOR_EACH(a, acts, len)                                      \
-	for ((a) = (acts); (const uint8_t *)(a) < (const uint8_t *)(acts) + (len); \
+/* (len first: an empty list may be NULL, and NULL + 0 is undefined in C) */
+#define FL_OFPACT_FOR_EACH(a, acts, len)                                                  \
+	for ((a) = (acts); (len) && (const uint8_t *)(a) < (const uint8_t *)(acts) + (len); \
 	     (a) = fl_ofpact_next(a))
 
 /* A growable list (owned memory). */
