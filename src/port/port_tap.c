@@ -346,6 +346,9 @@ static int tap_open(struct fl_port *port, const struct fl_port_args *args, char 
 		port->mtu = (uint16_t)FL_MIN((unsigned)ifr.ifr_mtu, TAP_MTU_MAX);
 	}
 	port->n_rxq = port->n_txq = priv->n_queues;
+	/* tx hands partial checksums and super-frames to the kernel in the
+	 * virtio-net header: the datapath need not finish them (offload.c) */
+	port->tx_offloads = FL_PORT_TX_CSUM | FL_PORT_TX_TSO;
 	return 0;
 
 err_free_queues:
@@ -407,6 +410,34 @@ static unsigned rx_gso(struct fl_port *port, unsigned queue, struct fl_pool_cach
 	return stash_take(q, out, room);
 }
 
+/* A GSO frame passed on whole, as the kernel built it, in a big buffer
+ * (core/pool.h): its head was read into pkt's data room, its tail into
+ * q->big. The datapath keeps the offload metadata and either hands the frame
+ * whole to a port that takes offloads or cuts it there (datapath/offload.c).
+ * NULL when there is no big buffer to be had (then it is cut here). */
+static struct fl_pkt *rx_whole(struct fl_port *port, unsigned queue,
+			       const struct virtio_net_hdr *vh, const struct fl_pkt *pkt, size_t len)
+{
+	struct tap_queue *q = &((struct tap_priv *)port->priv)->q[queue];
+	struct fl_pkt *big;
+
+	if (len > UINT16_MAX || !port->pool->big)
+		return NULL;
+	big = fl_pool_get_big(port->pool);
+	if (!big)
+		return NULL;
+	memcpy(fl_pkt_data(big), fl_pkt_cdata(pkt), FL_MIN(len, (size_t)FL_PKT_DATAROOM));
+	if (len > FL_PKT_DATAROOM)
+		memcpy(fl_pkt_data(big) + FL_PKT_DATAROOM, q->big + FL_PKT_DATAROOM,
+		       len - FL_PKT_DATAROOM);
+	big->len = (uint16_t)len;
+	if (fl_vnet_hdr_to_pkt(vh, big) < 0) {
+		fl_pool__put_big(big);
+		return NULL; /* rx_gso counts it as malformed */
+	}
+	return big;
+}
+
 static unsigned tap_rx_burst(struct fl_port *port, unsigned queue, struct fl_pool_cache *cache,
 			     struct fl_pkt **pkts, unsigned n)
 {
@@ -449,6 +480,12 @@ static unsigned tap_rx_burst(struct fl_port *port, unsigned queue, struct fl_poo
 		}
 		len = (size_t)r - sizeof(vh);
 		if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+			struct fl_pkt *whole = rx_whole(port, queue, &vh, pkt, len);
+
+			if (whole) {
+				pkts[got++] = whole;
+				continue; /* pkt stays ours for the next read */
+			}
 			got += rx_gso(port, queue, cache, &vh, pkt, len, pkts + got, n - got);
 			continue; /* pkt stays ours for the next read */
 		}

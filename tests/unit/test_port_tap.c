@@ -624,47 +624,69 @@ static size_t syn_ack(uint8_t *f, const struct fl_pkt *syn, const uint8_t tap_ma
 	return FL_ETH_HLEN + 20 + 24;
 }
 
-static void test_tap_rx_tcp_tso(void **state)
+/* Open a TCP connection from the kernel side of tap `dev` to a fake peer
+ * the test plays (it answers the SYN itself), then send `len` bytes of
+ * data. Returns the socket; *isn is the kernel's initial sequence number. */
+/* (syn_ack answers as 10.77.5.2 to 10.77.5.1: use those addresses) */
+static int tso_connect(struct fl_port *port, const char *dev, const char *addr,
+		       const char *peer, const uint8_t *data, size_t len, uint32_t *isn)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = fl_htons(8000)};
 	struct ethtool_value tso = {.cmd = ETHTOOL_GTSO};
-	static uint8_t data[60000], seen[60000];
-	uint32_t isn, seq, covered = 0;
-	struct fl_pkt *got[BURST * 8], *syn;
+	struct fl_pkt *syn, *pkt;
 	uint8_t tap_mac[6], frame[128];
-	struct fl_port *port;
-	struct ifreq ifr;
 	uint16_t dport = 8000;
-	unsigned n, i, plen, hl;
+	struct ifreq ifr;
 	ssize_t sent = -1;
+	unsigned i;
 	int fd;
 
-	(void)state;
-	port = open_ok("tap:htap5");
-	setup_addr("htap5", "10.77.5.1", "10.77.5.2");
-	dev_mac("htap5", tap_mac);
+	setup_addr(dev, addr, peer);
+	dev_mac(dev, tap_mac);
 	/* the port offered TSO, so the kernel leaves segmentation to us */
-	ifr_set(&ifr, "htap5");
+	ifr_set(&ifr, dev);
 	ifr.ifr_data = (void *)&tso;
 	assert_int_equal(ioctl(ctl, SIOCETHTOOL, &ifr), 0);
 	assert_int_equal(tso.data, 1);
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	assert_true(fd >= 0);
-	sin.sin_addr.s_addr = ip4("10.77.5.2");
+	sin.sin_addr.s_addr = ip4(peer);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), -1);
 	assert_int_equal(errno, EINPROGRESS);
 	assert_int_equal(rx_match(port, is_tcp_to, &dport, &syn, 1, 2000), 1);
-	isn = fl_ntohl(((const struct fl_tcp_hdr *)l4_of(syn, FL_IPPROTO_TCP))->seq);
-	got[0] = pkt_from(frame, syn_ack(frame, syn, tap_mac));
+	*isn = fl_ntohl(((const struct fl_tcp_hdr *)l4_of(syn, FL_IPPROTO_TCP))->seq);
+	pkt = pkt_from(frame, syn_ack(frame, syn, tap_mac));
 	fl_pool_put(&cache, syn);
-	assert_int_equal(fl_port_tx_burst(port, 0, &cache, got, 1), 1);
-
-	for (i = 0; i < sizeof(data); i++)
-		data[i] = (uint8_t)(i * 7 + i / 251);
-	for (i = 0; i < 200 && (sent = send(fd, data, sizeof(data), 0)) < 0; i++)
+	assert_int_equal(fl_port_tx_burst(port, 0, &cache, &pkt, 1), 1);
+	for (i = 0; i < 200 && (sent = send(fd, data, len, 0)) < 0; i++)
 		usleep(10 * 1000); /* until our SYN-ACK completed the handshake */
 	assert_true(sent > 0);
+	return fd;
+}
+
+static void tso_data(uint8_t *data, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		data[i] = (uint8_t)(i * 7 + i / 251);
+}
+
+static void test_tap_rx_tcp_tso(void **state)
+{
+	static uint8_t data[60000], seen[60000];
+	uint32_t isn, seq, covered = 0;
+	struct fl_pkt *got[BURST * 8];
+	struct fl_port *port;
+	uint16_t dport = 8000;
+	unsigned n, i, plen, hl;
+	int fd;
+
+	(void)state;
+	port = open_ok("tap:htap5");
+	tso_data(data, sizeof(data));
+	fd = tso_connect(port, "htap5", "10.77.5.1", "10.77.5.2", data, sizeof(data), &isn);
 
 	/* the first flight: up to 64 KiB in GSO frames, cut to 1460-byte
 	 * segments; collect a second's worth (the pure ACK is among them) */
@@ -692,6 +714,58 @@ static void test_tap_rx_tcp_tso(void **state)
 	assert_true(covered >= 10 * 1460);
 	close(fd);
 	close_port(port);
+	assert_pool_full();
+}
+
+/* With big buffers in the pool, a TSO frame from the kernel arrives whole:
+ * one frame larger than the MTU, its offload metadata kept (MSS, partial
+ * checksum) for the switch to pass on or cut at output. */
+static void test_tap_rx_tcp_tso_whole(void **state)
+{
+	struct fl_pool *big = fl_pool_create(&(struct fl_pool_params){
+		.name = "tapbig", .n_bufs = 32, .huge = FL_POOL_HUGE_NEVER, .big = true});
+	static uint8_t data[60000];
+	struct fl_pkt *got[BURST * 8];
+	struct fl_pool_stats bs;
+	struct fl_port *port;
+	uint16_t dport = 8000;
+	unsigned n, i, n_big = 0, hl, plen;
+	uint32_t isn, seq;
+	int fd;
+
+	(void)state;
+	assert_non_null(big);
+	fl_pool_attach_big(pool, big);
+	port = open_ok("tap:htap9");
+	tso_data(data, sizeof(data));
+	fd = tso_connect(port, "htap9", "10.77.5.1", "10.77.5.2", data, sizeof(data), &isn);
+	n = rx_match(port, is_tcp_to, &dport, got, FL_ARRAY_SIZE(got), 1000);
+	for (i = 0; i < n; i++) {
+		const uint8_t *d = fl_pkt_cdata(got[i]);
+		const struct fl_tcp_hdr *t = (const struct fl_tcp_hdr *)(d + FL_ETH_HLEN + 20);
+
+		if (!got[i]->big)
+			continue;
+		n_big++;
+		assert_true(got[i]->len > 1514);
+		assert_true(got[i]->ol_flags & FL_OL_GSO_TCP4);
+		assert_true(got[i]->ol_flags & FL_OL_CSUM_PARTIAL);
+		assert_int_equal(got[i]->gso_size, 1460);
+		assert_int_equal(got[i]->csum_start, FL_ETH_HLEN + 20);
+		hl = (fl_ntohs(t->off_flags) >> 12) * 4;
+		plen = got[i]->len - FL_ETH_HLEN - 20 - hl;
+		seq = fl_ntohl(t->seq) - isn - 1;
+		assert_true(seq + plen <= sizeof(data));
+		assert_memory_equal((const uint8_t *)t + hl, data + seq, plen);
+	}
+	assert_true(n_big >= 1);
+	fl_pool_put_bulk(&cache, got, n);
+	close(fd);
+	close_port(port);
+	fl_pool_get_stats(big, &bs);
+	assert_int_equal(bs.in_ring, bs.n_bufs);
+	fl_pool_attach_big(pool, NULL);
+	fl_pool_destroy(big);
 	assert_pool_full();
 }
 
@@ -914,6 +988,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tap_rx_udp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_tx_udp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_rx_tcp_tso, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tap_rx_tcp_tso_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_rx_udp_gso, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_rx_no_buffer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_mtu, setup, teardown),
