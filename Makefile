@@ -5,8 +5,8 @@
 #   make san        AddressSanitizer + UBSan       build/san
 #   make test       install deps, build release and sanitizer trees, run every
 #                   test in both, and a short fuzz run of every fuzz target
-#   make demo       install deps, build, and run the switch on generated traffic
-#                   and on a capture
+#   make demo       install deps, build, and run the daemon between network
+#                   namespaces (ping, iperf3, flowctl); as root (scripts/demo.sh)
 #   make fuzz       longer fuzz runs (FUZZ_TIME seconds per target, default 600)
 #   make bench      flowlane-bench, all scenarios
 #   make clean
@@ -14,7 +14,7 @@ SHELL := /bin/bash
 MESON ?= meson
 FUZZ_TIME ?= 600
 FUZZ_SHORT ?= 20
-FUZZ_TARGETS := fuzz_parse fuzz_flow
+FUZZ_TARGETS := fuzz_parse fuzz_flow fuzz_json fuzz_pcapng
 
 .PHONY: all release debug san fuzz-build test demo fuzz bench deps clean
 

@@ -26,7 +26,7 @@
 # the core alone) and the rules reset with del-flows + revalidator/purge
 # (dpctl/del-flows leaves stale state: REFERENCE.md 11).
 # Install rate: wall time of 'ovs-ofctl add-flows br0 FILE' (which waits for
-# vswitchd) against 'flowlane -q -p a=null: --flows FILE' (loads, then exits:
+# vswitchd) against 'flowlane run -q -p a=null: --flows FILE' (loads, then exits:
 # null is at eof), both including process start, both on the non-PMD core;
 # plus the growth of ovs-vswitchd's RSS per rule (first install of the run).
 # 1mflows has no OVS figure: net_pcap with infinite_rx holds the whole file in
@@ -136,7 +136,7 @@ trap 'exit 130' INT TERM
 pcap_for() { # FLOWS: path of a pcap of max(FLOWS, 64) frames, FLOWS distinct flows
 	local f=$tmp/flows$1.pcap n=$(($1 > 64 ? $1 : 64))
 	if [ ! -s "$f" ]; then
-		timeout 120 "$flowlane" -q -p g=gen:flows="$1",size=64,proto=udp,count="$n" \
+		timeout 120 "$flowlane" run -q -p g=gen:flows="$1",size=64,proto=udp,count="$n" \
 			-p o=pcap:tx="$f" -m g=o >/dev/null || die "flowlane could not write $f"
 		[ "$(stat -c %s "$f")" -eq $((24 + n * 80)) ] || die "$f: unexpected size"
 	fi
@@ -297,7 +297,7 @@ if [[ " $wanted " == *" install "* ]]; then
 		orss+=("$(awk -v n="$n" -v a="$rss0" -v b="$rss1" 'BEGIN {printf "%.0f", (b - a) * 1024 / n}')")
 		reset_flows
 		t0=$(now)
-		timeout 600 "$flowlane" -q -p a=null: --flows "$tmp/install.flows" || die "flowlane could not load the rules"
+		timeout 600 "$flowlane" run -q -p a=null: --flows "$tmp/install.flows" || die "flowlane could not load the rules"
 		t1=$(now)
 		fi_+=("$(awk -v n="$n" -v s="$t0" -v e="$t1" 'BEGIN {printf "%.0f", n / (e - s)}')")
 		note "install run $r/$runs: OVS ${oi[-1]} rules/s (+${orss[-1]} B RSS/rule), flowlane ${fi_[-1]} rules/s"
@@ -354,6 +354,6 @@ else
 	if [ -n "$inst" ]; then
 		read -r n a b c d <<<"$inst"
 		printf 'install %d rules: OVS %.0f rules/s (ovs-ofctl add-flows, +%s B RSS/rule),' "$n" "$a" "$b"
-		printf ' flowlane %.0f rules/s (flowlane --flows), flowlane/OVS %s\n' "$c" "$d"
+		printf ' flowlane %.0f rules/s (flowlane run --flows), flowlane/OVS %s\n' "$c" "$d"
 	fi
 fi

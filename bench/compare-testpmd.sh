@@ -117,7 +117,7 @@ if [ -n "$pcap_in" ]; then
 else
 	# 24 B file header + 64 x (16 B record header + 64 B frame)
 	want=$((24 + 64 * 80))
-	timeout 20 "$build/tools/flowlane" -q -p g=gen:flows=1,size=64,count=64 \
+	timeout 20 "$build/tools/flowlane" run -q -p g=gen:flows=1,size=64,count=64 \
 		-p o=pcap:tx="$pcap" -m g=o >/dev/null 2>&1 || true
 	if [ "$(stat -c %s "$pcap" 2>/dev/null || echo 0)" -ne "$want" ]; then
 		note "flowlane could not write the pcap, using python3"

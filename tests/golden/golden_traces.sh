@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Golden tests of the pipeline as `flowlane --trace` shows it: for every
+# Golden tests of the pipeline as `flowlane run --trace` shows it: for every
 # traces/NAME.flows, flowlane runs with four null ports (p1..p4, numbered
 # 1..4), loads NAME.flows, traces the packet in NAME.trace, and its output
 # must equal NAME.out.
@@ -39,7 +39,7 @@ for flows in "$dir"/*.flows; do
 	if [[ -f $dir/$name.args ]]; then
 		while read -r a; do [[ -n $a && $a != \#* ]] && args+=("$a"); done <"$dir/$name.args"
 	fi
-	if ! timeout 30 "$flowlane" -q -p p1=null: -p p2=null: -p p3=null: -p p4=null: \
+	if ! timeout 30 "$flowlane" run -q -p p1=null: -p p2=null: -p p3=null: -p p4=null: \
 		--flows "$flows" "${args[@]}" --trace "$packet" >"$t/got" 2>"$t/err"; then
 		echo "FAIL $name: flowlane failed: $(cat "$t/err")"
 		fail=$((fail + 1))
@@ -62,7 +62,7 @@ for flows in "$dir"/*.flows; do
 		continue
 	fi
 	grep -v '^#' "$dir/$name.out" >"$t/want" || true
-	if diff -u --label "$name.out (want)" --label "flowlane --trace (got)" "$t/want" "$t/got" >"$t/diff"; then
+	if diff -u --label "$name.out (want)" --label "flowlane run --trace (got)" "$t/want" "$t/got" >"$t/diff"; then
 		pass=$((pass + 1))
 	else
 		echo "FAIL $name"

@@ -65,7 +65,7 @@ run_case() {
 	if [[ -f $dir/args ]]; then
 		while read -r p; do [[ -n $p && $p != \#* ]] && args+=("$p"); done <"$dir/args"
 	fi
-	if ! timeout 60 "$flowlane" -q "${args[@]}" --flows "$dir/flows" >"$w/stdout" 2>"$w/stderr"; then
+	if ! timeout 60 "$flowlane" run -q "${args[@]}" --flows "$dir/flows" >"$w/stdout" 2>"$w/stderr"; then
 		echo "$name: flowlane failed: $(cat "$w/stderr")"
 		return 1
 	fi
