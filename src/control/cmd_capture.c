@@ -23,9 +23,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/time.h"
-
-#define DAY_NS (86400ull * 1000000000ull)
 
 struct fl_ctl_session *fl_ctl_session_new(void)
 {
@@ -86,7 +83,6 @@ static void base64(struct fl_jw *w, const uint8_t *p, unsigned n)
 struct drain_ctx {
 	struct fl_ctl_session *s;
 	struct fl_jw *out;
-	uint64_t mono_now;
 };
 
 static void frame_line(void *arg, uint64_t ts_ns, const uint8_t *data, unsigned caplen,
@@ -95,10 +91,7 @@ static void frame_line(void *arg, uint64_t ts_ns, const uint8_t *data, unsigned 
 	struct drain_ctx *d = arg;
 	struct fl_jw *w = d->out;
 
-	/* monotonic stamps (the workers') become wall-clock; a stamp far
-	 * beyond the monotonic clock is a capture file's wall-clock time */
-	if (ts_ns < d->mono_now + DAY_NS)
-		ts_ns = (uint64_t)((int64_t)ts_ns + d->s->realtime_offset_ns);
+	/* the switch stamps copies with the wall-clock time (switch.h) */
 	fl_jw_obj(w);
 	fl_jw_key(w, "frame");
 	fl_jw_obj(w);
@@ -135,7 +128,7 @@ static void finish(struct fl_control *ctl, struct fl_ctl_session *s, struct fl_j
 bool fl_ctl_session_drain(struct fl_control *ctl, struct fl_ctl_session *s, struct fl_jw *out,
 			  size_t max_out)
 {
-	struct drain_ctx d = {s, out, fl_time_ns()};
+	struct drain_ctx d = {s, out};
 	bool done;
 
 	if (!s->cap)
@@ -156,7 +149,7 @@ bool fl_ctl_session_drain(struct fl_control *ctl, struct fl_ctl_session *s, stru
 
 void fl_ctl_session_stop(struct fl_control *ctl, struct fl_ctl_session *s, struct fl_jw *out)
 {
-	struct drain_ctx d = {s, out, fl_time_ns()};
+	struct drain_ctx d = {s, out};
 
 	if (!s->cap)
 		return;
@@ -184,7 +177,6 @@ int ctl_cmd_capture(struct ctl_call *c)
 	const char *port, *filter = "", *dirname = "rx";
 	uint64_t count = 0, snaplen = FL_PKT_DATAROOM;
 	struct ctl_port *p;
-	struct timespec rt;
 	unsigned dir;
 
 	if (ctl_arg_str(c, "port", true, &port) || ctl_arg_str(c, "filter", false, &filter) ||
@@ -205,9 +197,6 @@ int ctl_cmd_capture(struct ctl_call *c)
 					 c->err, sizeof(c->err));
 	if (!s->cap)
 		return -EINVAL;
-	clock_gettime(CLOCK_REALTIME, &rt);
-	s->realtime_offset_ns = (int64_t)((uint64_t)rt.tv_sec * 1000000000ull +
-					  (uint64_t)rt.tv_nsec) - (int64_t)fl_time_ns();
 	s->frames = s->bytes = 0;
 	s->stopping = s->done_seen = false;
 	snprintf(s->port, sizeof(s->port), "%s", p->name);

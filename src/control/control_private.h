@@ -43,7 +43,6 @@ struct fl_control {
 struct fl_ctl_session {
 	struct fl_capture *cap;
 	uint64_t frames, bytes;
-	int64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
 	bool stopping;              /* end the stream at the next drain */
 	bool done_seen;             /* count reached at the last drain */
 	char port[FL_PORT_NAME_MAX];

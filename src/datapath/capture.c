@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "core/time.h"
 #include "datapath/switch_private.h"
 #include "datapath/worker_private.h"
 
@@ -69,7 +69,7 @@ void fl_capture_copy(struct fl_capture_ring *r, const struct fl_port *port, unsi
 	if (port != c->port || !(dir & c->dir))
 		return;
 	head = atomic_load_explicit(&r->head, memory_order_relaxed);
-	now = fl_time_ns();
+	now = 0;
 	for (i = 0; i < n; i++) {
 		const uint8_t *data = fl_pkt_cdata(pkts[i]);
 		unsigned len = pkts[i]->len;
@@ -90,7 +90,15 @@ void fl_capture_copy(struct fl_capture_ring *r, const struct fl_port *port, unsi
 		    atomic_fetch_add_explicit(&c->taken, 1, memory_order_relaxed) >= c->max_packets)
 			break;
 		rec = record_at(r, head);
-		rec->ts_ns = pkts[i]->timestamp ? pkts[i]->timestamp : now;
+		if (!now) {
+			/* wall-clock time, as tcpdump stamps what it sees: read once
+			 * per burst, and only when something is copied */
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		}
+		rec->ts_ns = now;
 		rec->len = len;
 		rec->caplen = len < c->snaplen ? len : c->snaplen;
 		memcpy(rec->data, data, rec->caplen);

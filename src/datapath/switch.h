@@ -154,7 +154,8 @@ struct fl_capture *fl_switch_capture_start(struct fl_switch *sw, const char *por
 					   unsigned dir, const char *filter,
 					   uint64_t max_packets, unsigned snaplen, char *err,
 					   size_t errlen);
-/* One callback per captured frame, in order per worker. Returns how many. */
+/* One callback per captured frame, in order per worker, ts_ns the
+ * wall-clock (CLOCK_REALTIME) time it was copied. Returns how many. */
 typedef void fl_capture_fn(void *ctx, uint64_t ts_ns, const uint8_t *data, unsigned caplen,
 			   unsigned len);
 unsigned fl_capture_drain(struct fl_capture *c, fl_capture_fn *fn, void *ctx);

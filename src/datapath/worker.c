@@ -131,6 +131,7 @@ static struct fl_worker *worker_alloc(struct fl_dp *dp, unsigned id)
 	w->epfd = w->wake_fd = -1;
 	w->cpu = -1;
 	fl_worker_set_idle(w, 0, 0);
+	w->nap_us = FL_WORKER_NAP_US;
 	atomic_init(&w->stop, false);
 	atomic_init(&w->call_seq, 0);
 	atomic_init(&w->call_done, 0);
@@ -425,7 +426,11 @@ static void sleep_until_traffic(struct fl_worker *w)
 		n = epoll_wait(w->epfd, evs, FL_ARRAY_SIZE(evs), timeout_ms);
 		if (n > 0)
 			goto drain_stop;
-		usleep(FL_WORKER_NAP_US);
+		/* naps grow while nothing comes (up to the longest sleep), so an
+		 * idle switch with such ports costs next to no CPU either */
+		usleep(w->nap_us);
+		if (w->nap_us < w->sleep_ms * 1000u / 2)
+			w->nap_us *= 2;
 		goto online;
 	}
 	n = epoll_wait(w->epfd, evs, FL_ARRAY_SIZE(evs), timeout_ms);
@@ -472,6 +477,7 @@ void fl_worker_run(struct fl_worker *w, bool stop_at_eof)
 		serve_call(w);
 		if (got) {
 			idle = 0;
+			w->nap_us = FL_WORKER_NAP_US;
 			continue;
 		}
 		if (stop_at_eof && w->n_rxqs && all_rx_eof(w))

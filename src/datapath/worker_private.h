@@ -38,6 +38,7 @@ struct fl_worker {
 	bool nap;    /* some queue has no fd: sleep in short naps */
 	unsigned idle_spins; /* empty polls before sleeping */
 	unsigned sleep_ms;   /* longest sleep */
+	unsigned nap_us;     /* next nap when some queue has no fd: grows while idle */
 	int cpu;             /* CPU of the last loop (sched_getcpu) */
 	unsigned n_rxqs;
 	struct fl_rxq_ref rxqs[FL_DP_MAX_RXQS];
