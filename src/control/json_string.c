@@ -122,7 +122,7 @@ int json_parse_string(struct json_parser *ps, char **out, size_t *outlen)
 	while (*ps->p != '"') {
 		unsigned char c = (unsigned char)*ps->p;
 		const char *esc = ps->p;
-		unsigned cp, n;
+		unsigned cp = 0, n;
 
 		if (c < 0x20) {
 			free(buf);
