@@ -14,6 +14,7 @@
 #ifndef FL_DATAPATH_TXBUF_H
 #define FL_DATAPATH_TXBUF_H
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "core/batch.h"
@@ -67,24 +68,62 @@ static inline void fl_txbufs_flush_all(struct fl_txbufs *t, struct fl_pool_cache
 void fl_txbufs_add_slow(struct fl_txbufs *t, struct fl_pool_cache *cache, unsigned slot,
 			struct fl_pkt *pkt);
 
-/* Queue n packets for the port in `slot`. */
-static inline void fl_txbufs_add_burst(struct fl_txbufs *t, struct fl_pool_cache *cache,
-				       unsigned slot, struct fl_pkt **pkts, unsigned n)
+/* fl_txbufs_add_burst, one packet at a time: some frame of the burst needs
+ * fl_txbufs_add_slow. */
+static inline void fl_txbufs_add_each(struct fl_txbufs *t, struct fl_pool_cache *cache,
+				      unsigned slot, struct fl_pkt **pkts, unsigned n,
+				      unsigned max_len)
 {
-	struct fl_port *port = t->dp->ports[slot];
 	struct fl_batch *b = &t->buf[slot];
-	unsigned max_len = port->mtu + FL_TX_L2_OVERHEAD, i;
+	unsigned i;
 
 	for (i = 0; i < n; i++) {
 		struct fl_pkt *pkt = pkts[i];
 
-		if (FL_UNLIKELY(pkt->len > max_len || (pkt->ol_flags & FL_OL_TX_WORK))) {
+		if (pkt->len > max_len || (pkt->ol_flags & FL_OL_TX_WORK)) {
 			/* too long, or a checksum or segmentation to do: offload.c */
 			fl_txbufs_add_slow(t, cache, slot, pkt);
 			continue;
 		}
 		b->pkts[b->count++] = pkt;
-		if (FL_UNLIKELY(b->count == FL_BATCH_MAX))
+		if (b->count == FL_BATCH_MAX)
+			fl_txbufs_flush(t, cache, slot);
+	}
+	if (b->count)
+		t->pending |= 1ull << slot;
+}
+
+/* Queue n packets for the port in `slot`. The packets are consumed; the
+ * array itself may be handed to the port (a whole burst for an empty
+ * buffer is sent as it stands, as filling the buffer would have sent it at
+ * once), so the caller must not use it afterwards. */
+static inline void fl_txbufs_add_burst(struct fl_txbufs *t, struct fl_pool_cache *cache,
+				       unsigned slot, struct fl_pkt **pkts, unsigned n)
+{
+	struct fl_port *port = t->dp->ports[slot];
+	struct fl_batch *b = &t->buf[slot];
+	unsigned max_len = port->mtu + FL_TX_L2_OVERHEAD, i, k;
+	bool slow = false;
+
+	/* one branch-free pass over the burst; the rare frame that is too long
+	 * or has offload work sends the whole burst the per-packet way */
+	for (i = 0; i < n; i++)
+		slow |= (pkts[i]->len > max_len) | ((pkts[i]->ol_flags & FL_OL_TX_WORK) != 0);
+	if (FL_UNLIKELY(slow)) {
+		fl_txbufs_add_each(t, cache, slot, pkts, n, max_len);
+		return;
+	}
+	if (b->count == 0 && n == FL_BATCH_MAX) {
+		fl_port_tx_burst(port, t->worker_id % port->n_txq, cache, pkts, n);
+		return;
+	}
+	while (n) {
+		k = FL_MIN(n, FL_BATCH_MAX - b->count);
+		memcpy(&b->pkts[b->count], pkts, k * sizeof(*pkts));
+		b->count += k;
+		pkts += k;
+		n -= k;
+		if (b->count == FL_BATCH_MAX)
 			fl_txbufs_flush(t, cache, slot);
 	}
 	if (b->count)

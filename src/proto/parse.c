@@ -21,15 +21,18 @@
  *    arp_sha/arp_tha; other options are skipped but must be well formed.
  *  - ARP's nw_proto is the low byte of the opcode, as key.h says.
  *
+ * This is the general parser, behind fl_parse(); fl_parse_batch()
+ * (parse_batch.c) hands it every frame its fast path does not take.
+ *
  * Speed: the key is zeroed with one fixed-size memset (SSE stores), the
  * Ethernet, IPv4 and L4 fields land in the key as whole 64-bit words built
  * from unaligned loads, fields stay in network order, and the untagged
  * IPv4/IPv6 UDP/TCP path is straight-line code with the rare headers (ARP,
- * IPv6 extension headers, ICMPv6/ND) out of line. fl_parse_batch, batches
- * of 32 prebuilt frames in L1, keys reused, 32M packets, median of 7 runs on
- * an EPYC (Zen 5) VM with a 2.1 GHz TSC, gcc 12 -O3 -march=x86-64-v2:
- * IPv4/UDP 64 B 11.9 TSC cycles (5.7 ns), IPv6/TCP 14.9 (7.1 ns), 802.1Q
- * IPv4/UDP 14.9 (7.1 ns).
+ * IPv6 extension headers, ICMPv6/ND) out of line. Batches of 32 prebuilt
+ * frames in L1, keys reused, 32M packets, median of 7 runs on an EPYC (Zen 5)
+ * VM with a 2.1 GHz TSC, gcc 12 -O3 -march=x86-64-v2, when it also served
+ * fl_parse_batch: IPv4/UDP 64 B 11.9 TSC cycles (5.7 ns), IPv6/TCP 14.9
+ * (7.1 ns), 802.1Q IPv4/UDP 14.9 (7.1 ns).
  */
 #include <string.h>
 
@@ -484,7 +487,7 @@ out:
 	return err;
 }
 
-static FL_ALWAYS_INLINE enum fl_parse_err fl_parse_one(struct fl_pkt *pkt, struct fl_key *key)
+enum fl_parse_err fl_parse(struct fl_pkt *pkt, struct fl_key *key)
 {
 	enum fl_parse_err err;
 	uint64_t ofs;
@@ -494,38 +497,4 @@ static FL_ALWAYS_INLINE enum fl_parse_err fl_parse_one(struct fl_pkt *pkt, struc
 	err = fl_parse_frame(fl_pkt_cdata(pkt), pkt->len, key, &ofs);
 	memcpy((uint8_t *)pkt + offsetof(struct fl_pkt, l2_5_ofs), &ofs, sizeof(ofs));
 	return err;
-}
-
-enum fl_parse_err fl_parse(struct fl_pkt *pkt, struct fl_key *key)
-{
-	return fl_parse_one(pkt, key);
-}
-
-/* Prefetch distances: the frame data of packet i + 2 (its metadata, needed
- * for data_off, was prefetched two iterations earlier as packet i + 4). */
-#define FL_PARSE_PREFETCH_DATA 2
-#define FL_PARSE_PREFETCH_META 4
-
-unsigned fl_parse_batch(struct fl_pkt *const *pkts, unsigned n, struct fl_key *keys,
-			struct fl_parse_stats *stats)
-{
-	unsigned i, n_err = 0;
-
-	for (i = 0; i < n; i++) {
-		enum fl_parse_err err;
-
-		if (i + FL_PARSE_PREFETCH_META < n)
-			FL_PREFETCH(pkts[i + FL_PARSE_PREFETCH_META]);
-		if (i + FL_PARSE_PREFETCH_DATA < n)
-			FL_PREFETCH(fl_pkt_cdata(pkts[i + FL_PARSE_PREFETCH_DATA]));
-		err = fl_parse_one(pkts[i], &keys[i]);
-		if (FL_UNLIKELY(err != FL_PARSE_ERR_NONE)) {
-			n_err++;
-			if (stats)
-				stats->errors[err]++;
-		}
-	}
-	if (stats)
-		stats->packets += n;
-	return n_err;
 }

@@ -326,6 +326,105 @@ static void and_equals_reference(void **state)
 	}
 }
 
+/* Bursts of keys where neighbours are equal, differ in one bit (inside the
+ * quick-check words or anywhere else) or are unrelated. */
+static unsigned random_burst(struct fl_key *keys)
+{
+	unsigned n = 1 + (unsigned)(rng_next() % 32), i;
+
+	random_key(&keys[0]);
+	for (i = 1; i < n; i++) {
+		keys[i] = keys[i - 1];
+		switch (rng_next() % 4) {
+		case 0: /* a repeat */
+			break;
+		case 1:
+			((uint8_t *)&keys[i])[rng_next() % sizeof(keys[i])] ^=
+				(uint8_t)(1u << (rng_next() % 8));
+			break;
+		case 2:
+			words(&keys[i])[rng_next() % 2 ? 22 : 12] ^= 1ull << (rng_next() % 64);
+			break;
+		default:
+			random_key(&keys[i]);
+			break;
+		}
+	}
+	return n;
+}
+
+static uint32_t ref_repeat_map(const struct fl_key *keys, unsigned n)
+{
+	uint32_t map = 0;
+	unsigned i;
+
+	for (i = 1; i < n; i++)
+		if (ref_equal(&keys[i], &keys[i - 1]))
+			map |= 1u << i;
+	return map;
+}
+
+static void repeat_map_equals_reference(void **state)
+{
+	struct fl_key keys[32];
+	unsigned r;
+
+	(void)state;
+	rng_state = 0x9abc;
+	random_key(&keys[0]);
+	assert_int_equal(fl_keys_repeat_map(keys, 0), 0);
+	assert_int_equal(fl_keys_repeat_map(keys, 1), 0);
+	for (r = 0; r < ROUNDS / 4; r++) {
+		unsigned n = random_burst(keys);
+
+		assert_int_equal(fl_keys_repeat_map(keys, n), ref_repeat_map(keys, n));
+	}
+}
+
+/* A burst and a (mask, value): some keys match it, some differ inside the
+ * mask, some only outside it. */
+static uint32_t match_burst(struct fl_key *keys, struct fl_key *m, struct fl_key *v,
+			    uint32_t *map)
+{
+	uint32_t want = 0;
+	unsigned i, n = 1 + (unsigned)(rng_next() % 32);
+
+	random_key(m);
+	random_key(&keys[0]);
+	ref_and(&keys[0], m, v);
+	*map = (uint32_t)rng_next() & (n == 32 ? UINT32_MAX : (1u << n) - 1);
+	for (i = 0; i < n; i++) {
+		keys[i] = keys[0];
+		switch (rng_next() % 3) {
+		case 0: /* matches */
+			break;
+		case 1: /* one bit anywhere: outside the mask it still matches */
+			words(&keys[i])[rng_next() % FL_KEY_WORDS] ^= 1ull << (rng_next() % 64);
+			break;
+		default:
+			random_key(&keys[i]);
+			break;
+		}
+		if (ref_masked_equal(&keys[i], m, v))
+			want |= 1u << i;
+	}
+	return want & *map;
+}
+
+static void match_map_equals_reference(void **state)
+{
+	struct fl_key keys[32], m, v;
+	unsigned r;
+
+	(void)state;
+	rng_state = 0xabcd;
+	for (r = 0; r < ROUNDS / 4; r++) {
+		uint32_t map, want = match_burst(keys, &m, &v, &map);
+
+		assert_int_equal(fl_keys_match_map(keys, map, &m, &v), want);
+	}
+}
+
 /* The two implementations side by side, whatever the dispatch says. */
 static void avx2_equals_generic(void **state)
 {
@@ -351,6 +450,21 @@ static void avx2_equals_generic(void **state)
 		fl_key_and_avx2(&a, &m, &o1);
 		fl_key_and_generic(&a, &m, &o2);
 		assert_memory_equal(&o1, &o2, sizeof(o1));
+	}
+	for (r = 0; r < ROUNDS / 4; r++) {
+		struct fl_key keys[32];
+		unsigned n = random_burst(keys);
+
+		assert_int_equal(fl_keys_repeat_map_avx2(keys, n),
+				 fl_keys_repeat_map_generic(keys, n));
+	}
+	for (r = 0; r < ROUNDS / 4; r++) {
+		struct fl_key keys[32];
+		uint32_t map;
+
+		match_burst(keys, &m, &v, &map);
+		assert_int_equal(fl_keys_match_map_avx2(keys, map, &m, &v),
+				 fl_keys_match_map_generic(keys, map, &m, &v));
 	}
 }
 
@@ -392,7 +506,9 @@ static int mode_restore(void **state)
 	cmocka_unit_test(nonzero_map_equals_reference),      \
 	cmocka_unit_test(equal_equals_reference),            \
 	cmocka_unit_test(masked_equal_equals_reference),     \
-	cmocka_unit_test(and_equals_reference)
+	cmocka_unit_test(and_equals_reference),              \
+	cmocka_unit_test(repeat_map_equals_reference),       \
+	cmocka_unit_test(match_map_equals_reference)
 
 int main(void)
 {
