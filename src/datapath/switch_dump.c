@@ -139,11 +139,6 @@ struct fl_capture *fl_switch_capture_start(struct fl_switch *sw, const char *nam
 		errno = EBUSY;
 		return NULL;
 	}
-	if (dir & FL_CAPTURE_TX) {
-		snprintf(err, errlen, "capture: tx capture is not available yet (rx only)");
-		errno = ENOTSUP;
-		return NULL;
-	}
 	c = fl_capture_create(port, dir, filter, max_packets, snaplen, sw->n_workers, err, errlen);
 	if (!c)
 		return NULL;

@@ -19,24 +19,46 @@
 
 #include "core/batch.h"
 #include "datapath/dp.h"
+#include "datapath/switch.h"
 
 #define FL_TX_L2_OVERHEAD (14u + 2u * 4u)
 
 _Static_assert(FL_DP_MAX_PORTS <= 64, "pending bitmap is one word");
 
+struct fl_capture_ring;
+
 struct fl_txbufs {
 	struct fl_dp *dp;
 	unsigned worker_id;
 	uint64_t pending; /* bit per slot with packets waiting */
+	/* the worker's capture (switch.h), NULL when none: tx copies */
+	struct fl_capture_ring *const *capture;
 	struct fl_batch buf[FL_DP_MAX_PORTS];
 };
 
-static inline void fl_txbufs_init(struct fl_txbufs *t, struct fl_dp *dp, unsigned worker_id)
+/* capture.c: copy the frames of a burst that pass the capture's filter */
+void fl_capture_copy(struct fl_capture_ring *r, const struct fl_port *port, unsigned dir,
+		     struct fl_pkt *const *pkts, unsigned n);
+
+static inline void fl_txbufs_init(struct fl_txbufs *t, struct fl_dp *dp, unsigned worker_id,
+				  struct fl_capture_ring *const *capture)
 {
+	static struct fl_capture_ring *const none;
+
 	t->dp = dp;
 	t->worker_id = worker_id;
 	t->pending = 0;
+	t->capture = capture ? capture : &none;
 	memset(t->buf, 0, sizeof(t->buf));
+}
+
+/* Every burst a worker sends goes through here. */
+static inline void fl_txbufs_send(struct fl_txbufs *t, struct fl_pool_cache *cache,
+				  struct fl_port *port, struct fl_pkt **pkts, unsigned n)
+{
+	if (FL_UNLIKELY(*t->capture != NULL))
+		fl_capture_copy(*t->capture, port, FL_CAPTURE_TX, pkts, n);
+	fl_port_tx_burst(port, t->worker_id % port->n_txq, cache, pkts, n);
 }
 
 static inline void fl_txbufs_flush(struct fl_txbufs *t, struct fl_pool_cache *cache,
@@ -45,7 +67,7 @@ static inline void fl_txbufs_flush(struct fl_txbufs *t, struct fl_pool_cache *ca
 	struct fl_port *port = t->dp->ports[slot];
 	struct fl_batch *b = &t->buf[slot];
 
-	fl_port_tx_burst(port, t->worker_id % port->n_txq, cache, b->pkts, b->count);
+	fl_txbufs_send(t, cache, port, b->pkts, b->count);
 	b->count = 0;
 	t->pending &= ~(1ull << slot);
 }
@@ -114,7 +136,7 @@ static inline void fl_txbufs_add_burst(struct fl_txbufs *t, struct fl_pool_cache
 		return;
 	}
 	if (b->count == 0 && n == FL_BATCH_MAX) {
-		fl_port_tx_burst(port, t->worker_id % port->n_txq, cache, pkts, n);
+		fl_txbufs_send(t, cache, port, pkts, n);
 		return;
 	}
 	while (n) {

@@ -169,7 +169,7 @@ static struct fl_worker *worker_create(struct fl_dp *dp, unsigned id, bool all_q
 	if (!w->mf)
 		goto err_free;
 	w->emc_active = w->emc != NULL;
-	fl_txbufs_init(&w->tx, dp, id);
+	fl_txbufs_init(&w->tx, dp, id, &w->capture);
 	w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (w->wake_fd < 0) {
 		err = -errno;

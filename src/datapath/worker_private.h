@@ -75,8 +75,5 @@ void fl_fastpath_maintain(struct fl_worker *w, uint64_t now_ns);
 /* Software steering on or off (the worker's thread, or while it is stopped). */
 void fl_worker_set_rps(struct fl_worker *w, const struct fl_rps *rps);
 
-/* Capture hooks (capture.c): copy frames of a burst that pass the filter. */
-void fl_capture_copy(struct fl_capture_ring *r, const struct fl_port *port, unsigned dir,
-		     struct fl_pkt *const *pkts, unsigned n);
 
 #endif

@@ -167,9 +167,12 @@ t.shutdown(socket.SHUT_WR)
 assert lines(t, 1)[0]["ok"] is True
 EOF
 
-say "capture"
-expect 0 fctl capture gen -c 5 -f udp -w cap.pcap
-"$PY" - cap.pcap <<'EOF' || fail "capture file"
+say "capture (what gen receives, then what sink sends)"
+fctl dump-flows | grep -q 'output:2' || fail "a flow gen -> sink is needed for the tx capture"
+for what in "gen -c 5 -f udp -w cap.pcap" "sink --dir tx -c 5 -f udp -w cap.pcap"; do
+# shellcheck disable=SC2086
+expect 0 fctl capture $what
+"$PY" - cap.pcap <<'EOF' || fail "capture file ($what)"
 import struct, sys
 d = open(sys.argv[1], "rb").read()
 magic, = struct.unpack("<I", d[:4])
@@ -183,6 +186,7 @@ while off < len(d):
     n += 1
 assert off == len(d) and n == 5, (off, len(d), n)
 EOF
+done
 expect 1 fctl capture nosuch -w x.pcap
 
 say "kill -9, restart: ports, flows and settings come back"

@@ -320,7 +320,7 @@ static int setup(void **state)
 	}
 	id++;
 	fl_pool_cache_init(&f->cache, f->dp->pool, 0);
-	fl_txbufs_init(&f->tx, f->dp, 0);
+	fl_txbufs_init(&f->tx, f->dp, 0, NULL);
 	*state = f;
 	return 0;
 }

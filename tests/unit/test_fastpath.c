@@ -294,7 +294,7 @@ static void test_txbufs_keep_order(void **state)
 	struct fl_txbufs tx;
 	unsigned sizes[] = {7, 32, 30, 5, 32}, k, i, n, total = 0, src, sport;
 
-	fl_txbufs_init(&tx, f->dp, 0);
+	fl_txbufs_init(&tx, f->dp, 0, NULL);
 	for (k = 0; k < FL_ARRAY_SIZE(sizes); k++) {
 		for (i = 0; i < sizes[k]; i++)
 			in[i] = frame(f, 1, 5000 + total + i, 64);

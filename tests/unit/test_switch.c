@@ -271,6 +271,27 @@ static void test_capture_with_filter(void **state)
 	assert_int_equal(s.n, 3);
 	assert_true(fl_capture_done(c));
 	fl_switch_capture_stop(f->sw, c);
+	/* what a port sends, and both directions */
+	c = fl_switch_capture_start(f->sw, "p2", FL_CAPTURE_TX, "udp dst port 80", 0, 0, err,
+				    sizeof(err));
+	assert_non_null(c);
+	send_frames(f, 0, 5, 53);
+	send_frames(f, 0, 3, 80);
+	assert_int_equal(receive(f, 1, 8, 2000), 8);
+	memset(&s, 0, sizeof(s));
+	fl_capture_drain(c, count_capture, &s);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.dport53, 0);
+	fl_switch_capture_stop(f->sw, c);
+	c = fl_switch_capture_start(f->sw, "p1", FL_CAPTURE_RX | FL_CAPTURE_TX, "", 0, 0, err,
+				    sizeof(err));
+	assert_non_null(c);
+	send_frames(f, 0, 4, 53);
+	assert_int_equal(receive(f, 1, 4, 2000), 4);
+	memset(&s, 0, sizeof(s));
+	fl_capture_drain(c, count_capture, &s);
+	assert_int_equal(s.n, 4); /* p1 received 4 and sent none */
+	fl_switch_capture_stop(f->sw, c);
 	assert_null(fl_switch_capture_start(f->sw, "p1", FL_CAPTURE_RX, "udp port nonsense", 0,
 					    0, err, sizeof(err)));
 	assert_non_null(strstr(err, "filter"));
