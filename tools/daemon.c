@@ -45,6 +45,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: flowlane [options]\n"
 		"       flowlane run --port NAME=SPEC ... [options]   (one-shot; flowlane run --help)\n"
+		"       flowlane replay --flows FILE --in CAPTURE --out DIR [options]\n"
+		"                     (a capture through a rule set; flowlane replay --help)\n"
 		"\n"
 		"Run the switch as a daemon: ports, flows and settings come from flowctl\n"
 		"over a control socket and are kept in a state file, so a restart (even\n"
