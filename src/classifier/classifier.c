@@ -5,9 +5,13 @@
  * map), hash the value, probe, link the rule into its value's priority list.
  * A value seen for the first time also takes a table slot, one count in each
  * stage index and one count in each enabled trie (the address tries and the
- * subtable's ports trie); the last rule of a value gives them back. Everything an insert may need to allocate is allocated
- * before the first change a reader could see, so a failed insert changes
- * nothing (DESIGN.md, Bad input).
+ * subtable's ports trie); the last rule of a value gives them back. A rule
+ * that becomes the highest-priority one of its value raises the priority
+ * bounds of the value's index entries and trie nodes (lookups use them to
+ * ignore rules that cannot beat the match they found). Everything an
+ * insert may need to allocate is allocated before the first change a
+ * reader could see, so a failed insert changes nothing (DESIGN.md, Bad
+ * input).
  */
 #include <assert.h>
 #include <errno.h>
@@ -35,7 +39,7 @@ struct fl_classifier *fl_cls_create(void)
 	if (!cls)
 		goto fail;
 	for (f = 0; f < CLS_N_TRIES; f++) {
-		cls->tries[f] = calloc(1, sizeof(struct cls_trie));
+		cls->tries[f] = cls_trie_new(f);
 		if (!cls->tries[f])
 			goto free_tries;
 	}
@@ -175,13 +179,32 @@ static int tries_insert(struct fl_classifier *cls, const struct fl_cls_subtable 
 		struct cls_trie *t = trie_of(cls, st, rule, f, &p, &len);
 
 		fields &= fields - 1;
-		if (cls_trie_insert(cls, t, &p, len)) {
+		if (cls_trie_insert(cls, t, &p, len, rule->priority)) {
 			tries_remove(cls, st, rule, done);
 			return -ENOMEM;
 		}
 		done |= 1u << f;
 	}
 	return 0;
+}
+
+/* A new head for a stored value: its priority bounds in the stage indices
+ * and tries rise before the rule is linked. */
+static void raise_value(struct fl_classifier *cls, const struct fl_cls_subtable *st,
+			const struct fl_cls_rule *rule, const uint32_t *stage_h)
+{
+	unsigned s, fields = value_tries(cls, st);
+
+	for (s = 0; s + 1 < st->n_stages; s++)
+		cls_ctable_raise(st->index[s], stage_h[s], rule->priority);
+	while (fields) {
+		unsigned f = (unsigned)__builtin_ctz(fields), len;
+		struct cls_prefix p;
+		struct cls_trie *t = trie_of(cls, st, rule, f, &p, &len);
+
+		fields &= fields - 1;
+		cls_trie_raise(t, &p, len, rule->priority);
+	}
 }
 
 int fl_cls_insert(struct fl_classifier *cls, struct fl_cls_rule *rule)
@@ -218,6 +241,8 @@ int fl_cls_insert(struct fl_classifier *cls, struct fl_cls_rule *rule)
 			return err;
 		for (prev = NULL, r = head; r && r->priority >= rule->priority; r = r->next)
 			prev = r;
+		if (!prev)
+			raise_value(cls, st, rule, stage_h);
 		rule->next = r;
 		rule->subtable = st;
 		/* N1: the rule is complete before it is linked. */
@@ -240,7 +265,8 @@ int fl_cls_insert(struct fl_classifier *cls, struct fl_cls_rule *rule)
 		/* Indices and tries first: a reader that finds the rule in
 		 * the table also gets past them. */
 		for (s = 0; s + 1 < st->n_stages; s++)
-			st->index_used[s] += cls_ctable_inc(st->index[s], stage_h[s]);
+			st->index_used[s] +=
+				cls_ctable_inc(st->index[s], stage_h[s], rule->priority);
 		rule->next = NULL;
 		rule->subtable = st;
 		st->n_used += cls_rtable_add(st->table, h, rule);
@@ -321,7 +347,7 @@ static int trie_build(struct fl_classifier *cls, struct cls_trie *t, unsigned f)
 			if (!rt->hashes[i] || rt->heads[i] == CLS_TOMB)
 				continue;
 			p = cls_prefix_get(&rt->heads[i]->match.value, f);
-			if (cls_trie_insert(cls, t, &p, st->plen[f]))
+			if (cls_trie_insert(cls, t, &p, st->plen[f], rt->heads[i]->priority))
 				return -ENOMEM;
 		}
 	}
@@ -345,7 +371,7 @@ static struct cls_trie **ports_build(struct fl_classifier *cls)
 
 		if (!st->ports_len)
 			continue;
-		built[n] = calloc(1, sizeof(*built[n]));
+		built[n] = cls_trie_new(CLS_PORTS_BIT);
 		if (!built[n])
 			goto unwind;
 		for (i = 0; i <= rt->mask; i++) {
@@ -354,7 +380,8 @@ static struct cls_trie **ports_build(struct fl_classifier *cls)
 			if (!rt->hashes[i] || rt->heads[i] == CLS_TOMB)
 				continue;
 			p = cls_ports_prefix(st, &rt->heads[i]->match.value);
-			if (cls_trie_insert(cls, built[n], &p, st->ports_len))
+			if (cls_trie_insert(cls, built[n], &p, st->ports_len,
+					    rt->heads[i]->priority))
 				goto unwind;
 		}
 	}
@@ -396,7 +423,7 @@ int fl_cls_set_prefixes(struct fl_classifier *cls, unsigned fields)
 	for (f = 0; f < CLS_N_TRIES; f++) {
 		if (!(on & (1u << f)))
 			continue;
-		built[f] = calloc(1, sizeof(*built[f]));
+		built[f] = cls_trie_new(f);
 		if (!built[f] || trie_build(cls, built[f], f))
 			goto unwind;
 	}

@@ -10,8 +10,8 @@
  * the datapath then installs a megaflow (P & wc, wc) for packet P. That entry
  * is only correct if
  *
- *     every packet Q with (Q & wc) == (P & wc) gets a winner of the same
- *     priority (the same rule, when no two matching rules tie)
+ *     every packet Q with (Q & wc) == (P & wc) gets the same winner (the
+ *     same rule, even where matching rules tie on priority)
  *
  * and it is only useful if wc is narrow: a bit left at 0 is a bit the
  * megaflow need not match, so one entry covers more packets. A mask of all
@@ -78,8 +78,17 @@
  *     falls off at d = 0; the misses in the /32, /16 and /8 subtables cost
  *     one bit of nw_dst in wc instead of 32.
  *
+ * Each node also knows which prefix lengths its subtree holds, so the walk
+ * for a /L question stops where P enters a subtree without /L prefixes,
+ * not where P leaves the trie. In the trie above, P = 10.9.1.1 asked about
+ * the /32s enters the 10.9/16 branch at bit 12 (10.1 and 10.9 part there)
+ * and that branch holds no /32: 13 bits, not the 17 of running down
+ * 10.9/16 and falling off below it.
+ *
  * A subtable that matches needs no trie (its whole mask goes into wc), so a
  * lookup that hits pays no trie walk, and neither does one without wc.
+ * Proofs are rounded up to whole bytes of the field: fewer distinct
+ * megaflow masks for the datapath to probe (cls_lookup.c has the numbers).
  *
  * Ports tries
  * -----------
@@ -95,7 +104,8 @@
  *     subtable tp_dst (exact), rules on ports 80, 443, 8080
  *     P.tp_dst = 12345 = 0011 0000 0011 1001
  *                80    = 0000 0000 0101 0000   (443 and 8080 start 000)
- *     P leaves the trie at the third bit: wc |= tp_dst 0xe000, not 0xffff
+ *     P leaves the trie at the third bit: wc |= tp_dst 0xe000 (0xff00
+ *     after rounding), not 0xffff
  *
  * Only misses in the L4 stage ask it: after an earlier miss, ports bits
  * would come on top of bits other subtables pay anyway. The tries are per
@@ -105,6 +115,31 @@
  * "tp_dst" subtable would also have to be ruled out for a packet missing
  * in an "nw_src/16,tp_dst" subtable, costing it more bits. One 32-bit
  * word covers masks on either port, or both, in one walk.
+ *
+ * Rules that cannot win
+ * ---------------------
+ * Once the lookup knows its winner W (priority p), a subtable only has to
+ * be shown to hold no rule of priority >= p that matches: rules below p
+ * cannot change the answer for any packet, whatever bits it has. So the
+ * lookup runs twice over the subtables it visits: first to find W, then to
+ * work out the wildcards knowing p. Every stage index entry and every trie
+ * node keeps an upper bound on the priorities of the rules behind it, and
+ * the second pass treats an entry or subtree bounded below p as absent:
+ *
+ *     subtable nw_src/16,tp_dst: 130.9/16:22 at 200, 10.1/16:80 at 10
+ *     P = 10.1.2.3:443, the winner (elsewhere) at 100
+ *     one pass:  P's /16 is there, the L4 stage misses: the ports trie
+ *                rules out 22 and 80 with 8 bits of tp_dst
+ *     two:       the L3 index entry of 10.1/16 is bounded by 10 < 100:
+ *                a miss at the L3 stage; the nw_src trie's 10.1/16 side
+ *                is bounded by 10 too: 1 bit of nw_src (a byte after
+ *                rounding, see cls_lookup.c), no tp_dst
+ *
+ * Rules equal to p count (a tie in a subtable visited before W's would
+ * win), so a packet agreeing on wc gets W itself, not just its priority.
+ * The bounds rise with inserts and are left high by removals (an index
+ * entry or node whose values all go starts over): a stale bound costs
+ * wildcards, never correctness.
  *
  * Versions
  * --------

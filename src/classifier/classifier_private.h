@@ -28,10 +28,18 @@
  *       loaded (acquire) once per lookup and field
  *   P2  a subtable's ports trie built, then fl_cls_subtable.ports set
  *       (release) | loaded (acquire) by a lookup that misses in it
+ *
+ * The priority bounds and length summaries (stage index entries, trie
+ * nodes) are raised with relaxed stores before the rule that needs them is
+ * linked and before its version is published: a lookup at a version that
+ * can see the rule sees them (through the release store of the version).
+ * One that cannot see the rule may read them old or new; either way the
+ * rule is not one it has to rule out.
  */
 #ifndef FL_CLASSIFIER_PRIVATE_H
 #define FL_CLASSIFIER_PRIVATE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,11 +82,15 @@ struct cls_rtable {
 	uint32_t hashes[];
 };
 
-/* hash of the masked value up to a stage -> number of distinct values */
+/* hash of the masked value up to a stage -> number of distinct values, and
+ * an upper bound on the priorities of their rules (INT_MIN once the count
+ * is 0). The bound only rises while values stay: a removal leaves it high,
+ * which costs wildcards, never correctness. */
 struct cls_ctable {
 	uint32_t mask;
 	uint32_t pad_;
 	uint32_t *counts;
+	int32_t *max_prio;
 	uint32_t hashes[];
 };
 
@@ -109,22 +121,27 @@ struct cls_rtable *cls_rtable_rebuild(const struct cls_rtable *t, uint32_t capac
 
 struct cls_ctable *cls_ctable_alloc(uint32_t capacity);
 size_t cls_ctable_bytes(const struct cls_ctable *t);
-/* Writer: +1 for hash (the caller ensured room); returns true when a slot
- * went from empty to used. */
-bool cls_ctable_inc(struct cls_ctable *t, uint32_t hash);
+/* Writer: +1 for hash, whose value has a rule of priority prio (the caller
+ * ensured room); returns true when a slot went from empty to used. */
+bool cls_ctable_inc(struct cls_ctable *t, uint32_t hash, int prio);
+/* Writer: a value counted under hash now has a rule of priority prio. */
+void cls_ctable_raise(struct cls_ctable *t, uint32_t hash, int prio);
 void cls_ctable_dec(struct cls_ctable *t, uint32_t hash);
 struct cls_ctable *cls_ctable_rebuild(const struct cls_ctable *t, uint32_t capacity,
 				      uint32_t *used);
 
-/* Reader: is there a value with this stage hash? */
-static inline bool cls_ctable_contains(const struct cls_ctable *t, uint32_t hash)
+/* Reader: is there a value with this stage hash? If so, *bound gets an
+ * upper bound on its rules' priorities. */
+static inline bool cls_ctable_bound(const struct cls_ctable *t, uint32_t hash, int *bound)
 {
 	uint32_t i = hash & t->mask, h;
 
 	for (;;) {
 		h = CLS_LOAD_ACQ(&t->hashes[i]); /* T1: pairs with the release in cls_ctable_inc */
-		if (h == hash)
+		if (h == hash) {
+			*bound = CLS_LOAD_RLX(&t->max_prio[i]);
 			return CLS_LOAD_RLX(&t->counts[i]) != 0;
+		}
 		if (h == 0)
 			return false;
 		i = (i + 1) & t->mask;
@@ -155,19 +172,49 @@ struct cls_prefix {
 	uint64_t hi, lo;
 };
 
+/* Priority bounds in trie nodes take 16 bits (OpenFlow priorities are
+ * 0..65535), saturating: the map is monotone, so a bound compared through
+ * it is still a bound; priorities outside 0..65535 only narrow less. */
+static inline uint16_t cls_prio16(int prio)
+{
+	return prio <= 0 ? 0 : prio >= 0xffff ? 0xffff : (uint16_t)prio;
+}
+
+/* Prefix lengths are summarized in 32 buckets: length L (1..128) falls in
+ * bucket min((L - 1) >> shift, 31); shift is 0 for 32-bit fields (one
+ * length per bucket) and 2 for IPv6 (four). */
+static inline uint32_t cls_plen_bit(unsigned len, unsigned shift)
+{
+	unsigned b = (len - 1) >> shift;
+
+	return 1u << (b < 31 ? b : 31);
+}
+
 /* A trie node covers the bits [start, end) of a path, where start is the
  * parent's end (0 for the root). It stores the path's bits as an absolute
  * window [max(0, end - 64), end) rather than just its own segment, so that
  * splitting the edge above it (insert) or removing the node above it
  * (merge on removal) never changes a published node: a reader that read the
  * old parent compares a longer segment of the same, unchanged window.
- * Segments are at most 64 bits, so a /128 takes at least two nodes. */
+ * Segments are at most 64 bits, so a /128 takes at least two nodes.
+ *
+ * Summaries for lookups that only care about some rules: bounds on the
+ * priorities of the rules whose values end exactly here (own_max, 0 once
+ * n_values is 0) and anywhere in the subtree (sub_max), and the length
+ * buckets of the prefixes in the subtree (sub_plens). They grow with
+ * inserts and stay on removals: a stale summary costs wildcards, never
+ * correctness. 40 bytes (a 48-byte malloc chunk, as the 32 bytes without
+ * them). */
 struct cls_trie_node {
 	uint64_t bits;     /* window of the path, left-aligned; constant */
-	uint32_t n_values; /* distinct rule values with exactly this prefix (atomic) */
-	uint8_t end;       /* prefix length at this node; constant */
 	struct cls_trie_node *child[2]; /* RCU */
+	uint32_t n_values; /* distinct rule values with exactly this prefix (atomic) */
+	uint32_t sub_plens; /* atomic */
+	uint16_t own_max;  /* cls_prio16 (atomic) */
+	uint16_t sub_max;  /* cls_prio16 (atomic) */
+	uint8_t end;       /* prefix length at this node; constant */
 };
+_Static_assert(sizeof(struct cls_trie_node) == 40, "a trie node is 40 bytes");
 
 /* One field's trie. Published as a whole through fl_classifier.tries[f]
  * (pairing P1) so that a lookup that picked it up keeps a complete trie even
@@ -176,20 +223,36 @@ struct cls_trie_node {
 struct cls_trie {
 	struct cls_trie_node *root; /* RCU */
 	size_t n_nodes;             /* writer */
+	uint8_t plen_shift;         /* constant: cls_plen_bit's shift */
 };
 
 /* A walk of a key's field down a trie, resumable: it goes only as deep as
- * the prefix lengths asked about so far. After cls_trie_walk_to(w, limit):
- * either done (the key fell off the trie after `depth` bits, or ran its
- * whole width along it), or ofs >= limit; plens is complete for every
- * length <= ofs (or every length, when done). */
+ * the questions asked so far need. Only rules of priority >= min_prio count
+ * ("relevant"): a subtree bounded below that is as good as absent.
+ *
+ * After cls_trie_walk_to(w, limit, n_bits, watch): done (the key fell off
+ * the relevant part of the trie after `depth` bits: no relevant prefix
+ * longer than that matches it, and its first need = depth + 1 bits prove
+ * it, 0 if nothing in the trie is relevant; or it ran its whole width
+ * along it), or ofs >= limit, or no bucket of
+ * `watch` is alive any more. plens is complete for every length <= ofs (or
+ * every length, when done). A length bucket b not alive is gone: no
+ * relevant prefix with a length in b matches the key below bit gone[b] - 1,
+ * and the key's first gone[b] bits prove it (0: none in the whole trie,
+ * which is what gone[] means for buckets missing from root_plens). */
 struct cls_trie_walk {
 	struct cls_prefix key;
 	const struct cls_trie_node *node; /* next node to enter */
 	unsigned ofs;      /* the key's first ofs bits run along the trie */
 	bool done;
-	unsigned depth;    /* when done: bits of the key that run along the trie (d) */
-	uint64_t plens[2]; /* bit L-1 set: some stored /L prefix matches the key */
+	uint8_t shift;     /* the trie's plen_shift */
+	uint16_t min_prio; /* cls_prio16 */
+	unsigned depth;    /* when done: see above */
+	unsigned need;
+	uint32_t alive;    /* buckets some relevant prefix below may still be in */
+	uint32_t root_plens; /* the buckets alive at the start */
+	uint64_t plens[2]; /* bit L-1 set: some relevant stored /L prefix matches the key */
+	uint8_t gone[32];
 };
 
 /* Geometry of the four fields a trie can be on. */
@@ -207,21 +270,34 @@ int cls_prefix_len(const struct fl_key *mask, unsigned field);
 /* Set the first n bits of the field in wc. */
 void cls_prefix_unwildcard(struct fl_key *wc, unsigned field, unsigned n);
 
+/* An empty trie for field f (< CLS_N_TRIES), or a ports trie
+ * (CLS_PORTS_BIT); NULL on ENOMEM. */
+struct cls_trie *cls_trie_new(unsigned f);
+/* Count one more value with prefix p/len, whose rules' highest priority is
+ * prio. */
 int cls_trie_insert(struct fl_classifier *cls, struct cls_trie *t, const struct cls_prefix *p,
-		    unsigned len);
+		    unsigned len, int prio);
+/* A value counted at p/len now has a rule of priority prio. */
+void cls_trie_raise(struct cls_trie *t, const struct cls_prefix *p, unsigned len, int prio);
 void cls_trie_remove(struct fl_classifier *cls, struct cls_trie *t, const struct cls_prefix *p,
 		     unsigned len);
 /* Retire the trie object and all its nodes, without changing any of them. */
 void cls_trie_retire(struct fl_classifier *cls, struct cls_trie *t);
 size_t cls_trie_bytes(const struct cls_trie *t);
-void cls_trie_walk_start(const struct cls_trie *t, const struct cls_prefix *key,
+void cls_trie_walk_start(const struct cls_trie *t, const struct cls_prefix *key, int min_prio,
 			 struct cls_trie_walk *w);
-void cls_trie_walk_to(struct cls_trie_walk *w, unsigned limit, unsigned n_bits);
-/* Reader: how many leading bits of the len-bit key prove that no stored
- * prefix of that length equals it (every stored prefix being len bits
- * long), or 0 if one does. Walks only until the key falls off. */
-unsigned cls_trie_miss_bits(const struct cls_trie *t, const struct cls_prefix *key,
-			    unsigned len);
+void cls_trie_walk_to(struct cls_trie_walk *w, unsigned limit, unsigned n_bits, uint32_t watch);
+/* Reader: does the walk prove that no relevant /len prefix matches the
+ * key? If so, *bits gets how many of its leading bits the proof rests on.
+ * Walks on as far as needed. */
+bool cls_trie_walk_proves(struct cls_trie_walk *w, unsigned len, unsigned n_bits,
+			  unsigned *bits);
+/* Reader, every stored prefix being len bits long: true if no stored prefix
+ * with a rule of priority >= min_prio equals the len-bit key, with *bits
+ * set to how many of the key's leading bits prove it. Walks only until the
+ * key falls off the relevant part of the trie. */
+bool cls_trie_miss_bits(const struct cls_trie *t, const struct cls_prefix *key, unsigned len,
+			int min_prio, unsigned *bits);
 
 /* ---- subtables ---- */
 

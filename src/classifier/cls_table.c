@@ -3,9 +3,11 @@
  *
  *   rtable  full hash of the masked value -> head of that value's rule list
  *   ctable  hash of the masked value up to a stage -> number of such values
- *           (the staged-lookup index: readers only ask "any?")
+ *           and a bound on their rules' priorities (the staged-lookup
+ *           index: readers ask "any?", and for wildcards "any that could
+ *           beat priority p?")
  *
- *   one allocation:  [ mask | payload ptr | hashes[cap] | payload[cap] ]
+ *   one allocation:  [ header | hashes[cap] | payload[cap] (| max_prio[cap]) ]
  *
  * Why our own table rather than liburcu's cds_lfht: a lookup here is a scan
  * of consecutive 32-bit hashes (16 per cache line) and one payload load,
@@ -18,7 +20,8 @@
  * hits, paired runs: the whole fl_cls_lookup took 307-906 ns against
  * 459-1472 ns for cds_lfht_lookup alone on the same rules, hash and
  * compare; ours was faster in 8 runs of 9. Memory: 12 B per slot at 1/4 to
- * 3/4 load, 16-48 B per distinct value (25 B at 1M values).
+ * 3/4 load, 16-48 B per distinct value (25 B at 1M values); a ctable slot
+ * is 12 B too.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -117,20 +120,30 @@ struct cls_ctable *cls_ctable_alloc(uint32_t capacity)
 	size_t hbytes = (size_t)capacity * sizeof(uint32_t);
 	struct cls_ctable *t;
 
-	t = calloc(1, sizeof(*t) + 2 * hbytes);
+	t = calloc(1, sizeof(*t) + 3 * hbytes);
 	if (!t)
 		return NULL;
 	t->mask = capacity - 1;
 	t->counts = t->hashes + capacity;
+	t->max_prio = (int32_t *)(t->counts + capacity);
 	return t;
 }
 
 size_t cls_ctable_bytes(const struct cls_ctable *t)
 {
-	return sizeof(*t) + ((size_t)t->mask + 1) * 2 * sizeof(uint32_t);
+	return sizeof(*t) + ((size_t)t->mask + 1) * 3 * sizeof(uint32_t);
 }
 
-bool cls_ctable_inc(struct cls_ctable *t, uint32_t hash)
+static uint32_t ctable_slot(const struct cls_ctable *t, uint32_t hash)
+{
+	uint32_t i = hash & t->mask;
+
+	while (t->hashes[i] != hash)
+		i = (i + 1) & t->mask;
+	return i;
+}
+
+bool cls_ctable_inc(struct cls_ctable *t, uint32_t hash, int prio)
 {
 	uint32_t i = hash & t->mask;
 
@@ -140,12 +153,18 @@ bool cls_ctable_inc(struct cls_ctable *t, uint32_t hash)
 		uint32_t h = t->hashes[i];
 
 		if (h == hash) {
+			/* Relaxed: lookups that may see the new value learn of
+			 * it through the release store of a version (or of
+			 * the rule link), after both stores. */
+			if (prio > t->max_prio[i]) /* INT_MIN at count 0 */
+				CLS_STORE_RLX(&t->max_prio[i], prio);
 			CLS_STORE_RLX(&t->counts[i], t->counts[i] + 1);
 			return false;
 		}
 		if (h == 0) {
 			t->counts[i] = 1;
-			/* T1: the count before the hash. */
+			t->max_prio[i] = prio;
+			/* T1: the count and bound before the hash. */
 			CLS_STORE_REL(&t->hashes[i], hash);
 			return true;
 		}
@@ -153,13 +172,22 @@ bool cls_ctable_inc(struct cls_ctable *t, uint32_t hash)
 	}
 }
 
+void cls_ctable_raise(struct cls_ctable *t, uint32_t hash, int prio)
+{
+	uint32_t i = ctable_slot(t, hash);
+
+	if (prio > t->max_prio[i])
+		CLS_STORE_RLX(&t->max_prio[i], prio);
+}
+
 void cls_ctable_dec(struct cls_ctable *t, uint32_t hash)
 {
-	uint32_t i = hash & t->mask;
+	uint32_t i = ctable_slot(t, hash);
 
-	while (t->hashes[i] != hash)
-		i = (i + 1) & t->mask;
 	CLS_STORE_RLX(&t->counts[i], t->counts[i] - 1);
+	/* The bound is only exact again once no value is left. */
+	if (t->counts[i] == 0)
+		CLS_STORE_RLX(&t->max_prio[i], INT_MIN);
 }
 
 struct cls_ctable *cls_ctable_rebuild(const struct cls_ctable *t, uint32_t capacity,
@@ -180,6 +208,7 @@ struct cls_ctable *cls_ctable_rebuild(const struct cls_ctable *t, uint32_t capac
 			;
 		n->hashes[j] = h;
 		n->counts[j] = t->counts[i];
+		n->max_prio[j] = t->max_prio[i];
 		(*used)++;
 	}
 	return n;

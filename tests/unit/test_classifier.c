@@ -11,11 +11,15 @@
  * packet P and the wildcards wc of its lookup, packets Q agreeing with P on
  * wc — the rest taken from random packets, from packets near other rules, or
  * random noise — must get a winner of the same priority from the reference.
- * With tries on and off; and the tries must actually narrow.
+ * With tries on and off; and the tries must actually narrow. An ACL shaped
+ * like flowlane-bench's (random priorities, rules replaced so that the
+ * priority bounds go stale) is checked with Q taken from exactly the bits
+ * P's wildcards left out, and must give the same rule, not just priority.
  *
  * The prefix trie is also checked on its own (internal API) against a list
- * of prefixes, and a concurrency test runs readers against a writer under
- * QSBR. Fixed seeds throughout.
+ * of prefixes: the walk's findings, and its proofs for a priority
+ * threshold and a prefix length; a concurrency test runs readers against a
+ * writer under QSBR. Fixed seeds throughout.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -889,6 +893,152 @@ static void megaflow_invariant_ports(void **state)
 	wide_ports = false;
 }
 
+/* flowlane-bench's ACL in small: ten masks over IPv4/UDP (nw_src /16 /24,
+ * nw_dst /20 /24 /28, exact ports, nw_src/16 with tp_dst, nw_dst/16 with
+ * tp_dst/0xff00, in_port with nw_dst/24), random priorities, values from
+ * narrow pools so packets run along them; rules are replaced between
+ * rounds of packets, which leaves the priority bounds stale. Q is P with
+ * bits flipped where P's wildcards are 0 — exactly the bits the narrowing
+ * claims do not matter — or P's wildcarded bits over another packet. */
+static void acl_packet(struct fl_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->in_port = 1 + rnd(2);
+	k->dl_type = fl_htons(0x0800);
+	k->nw_proto = 17;
+	k->nw_src = fl_htonl(0x0a000000 | rnd(16) << 16 | (uint32_t)rng() >> (16 + rnd(3)));
+	k->nw_dst = fl_htonl(0xac100000 | rnd(4) << 16 | (uint32_t)rng() >> (16 + rnd(3)));
+	k->tp_src = fl_htons((uint16_t)(1000 + rnd(64)));
+	k->tp_dst = fl_htons((uint16_t)(rnd(2) ? 1000 + rnd(64) : rng()));
+}
+
+static void acl_rule(struct fl_cls_rule *r)
+{
+	static const uint8_t shapes[10][4] = {
+		/* nw_src len, nw_dst len, ports (1 src, 2 dst, 3 dst/0xff00), in_port */
+		{16, 0, 0, 0}, {24, 0, 0, 0}, {0, 20, 0, 0}, {0, 24, 0, 0}, {0, 0, 2, 0},
+		{0, 0, 1, 0},  {16, 0, 2, 0}, {0, 16, 3, 0}, {0, 28, 0, 0}, {0, 24, 0, 1},
+	};
+	const uint8_t *sh = shapes[rnd(10)];
+	struct fl_match m;
+
+	memset(&m, 0, sizeof(m));
+	acl_packet(&m.value);
+	m.mask.dl_type = 0xffff;
+	m.mask.nw_proto = 0xff;
+	set_be32_prefix(&m.mask.nw_src, sh[0]);
+	set_be32_prefix(&m.mask.nw_dst, sh[1]);
+	if (sh[2] == 1)
+		m.mask.tp_src = 0xffff;
+	if (sh[2] == 2)
+		m.mask.tp_dst = 0xffff;
+	if (sh[2] == 3)
+		m.mask.tp_dst = fl_htons(0xff00);
+	if (sh[3])
+		m.mask.in_port = ~0u;
+	fl_match_normalize(&m);
+	fl_cls_rule_init(r, &m, 100 + (int)rnd(900), 0);
+}
+
+static void flip_outside(struct fl_key *q, const struct fl_key *wc)
+{
+	static const uint8_t fields[][2] = {
+		{offsetof(struct fl_key, nw_src), 4}, {offsetof(struct fl_key, nw_dst), 4},
+		{offsetof(struct fl_key, tp_src), 2}, {offsetof(struct fl_key, tp_dst), 2},
+		{offsetof(struct fl_key, in_port), 4},
+	};
+	unsigned n, tries;
+
+	for (n = 1 + rnd(3); n; n--) {
+		for (tries = 0; tries < 20; tries++) {
+			const uint8_t *f = fields[rnd(5)];
+			unsigned byte = f[0] + rnd(f[1]), bit = 1u << rnd(8);
+
+			if (!(((const uint8_t *)wc)[byte] & bit)) {
+				((uint8_t *)q)[byte] ^= (uint8_t)bit;
+				break;
+			}
+		}
+	}
+}
+
+static void megaflow_invariant_acl(void **state)
+{
+	struct world w;
+	unsigned round, step, i, j, checked = 0, narrow = 0;
+
+	(void)state;
+	rng_seed(47);
+	for (round = 0; round < 4 * SCALE; round++) {
+		struct fl_cls_rule any;
+		struct fl_match m;
+
+		world_init(&w, 1200, 1, F_ALL);
+		if (round % 2)
+			assert_int_equal(fl_cls_set_prefixes(w.cls, FL_CLS_PREFIX_PORTS), 0);
+		fl_match_init_catchall(&m);
+		fl_cls_rule_init(&any, &m, 0, 0);
+		if (round % 3) {
+			assert_int_equal(fl_cls_insert(w.cls, &any), 0);
+			ref_add(&w.ref, &any);
+		}
+		for (step = 0; step < 4; step++) {
+			for (i = 0; i < 250 && w.used < w.n_pool; i++) {
+				acl_rule(&w.pool[w.used]);
+				if (world_insert(&w, &w.pool[w.used]))
+					w.used++;
+			}
+			for (i = 0; i < 150; i++) {
+				const struct fl_cls_rule *win;
+				struct fl_key p, q, wc;
+				int want;
+
+				acl_packet(&p);
+				memset(&wc, 0, sizeof(wc));
+				want = check_lookup(&w, 0, &p, &wc);
+				win = fl_cls_lookup(w.cls, 0, &p, NULL);
+				narrow += popcount_key_field(&wc.tp_dst, 2) < 16;
+				for (j = 0; j < 12; j++) {
+					const uint64_t *pw = fl_key_words(&p), *ww = fl_key_words(&wc);
+					uint64_t *qw = kwords(&q);
+					unsigned x;
+
+					if (j % 3) {
+						q = p;
+						flip_outside(&q, &wc);
+					} else {
+						acl_packet(&q);
+						for (x = 0; x < FL_KEY_WORDS; x++)
+							qw[x] = (pw[x] & ww[x]) | (qw[x] & ~ww[x]);
+					}
+					if (ref_lookup(&w.ref, 0, &q) != want)
+						fail_msg("ACL megaflow invariant broken: P prio %d, Q prio %d",
+							 want, ref_lookup(&w.ref, 0, &q));
+					/* Stronger than the contract: the same rule even
+					 * where rules of P's priority tie, since Q's
+					 * lookup visits what P's did in the same order. */
+					assert_ptr_equal(fl_cls_lookup(w.cls, 0, &q, NULL), win);
+					checked++;
+				}
+			}
+			/* replace rules: removals leave bounds high */
+			for (i = 0; i < 100 && w.ref.n > 1; i++) {
+				unsigned x = rnd(w.ref.n);
+
+				if (w.ref.rules[x] == &any)
+					continue;
+				fl_cls_remove(w.cls, w.ref.rules[x]);
+				ref_del(&w.ref, x);
+			}
+		}
+		if (fl_cls_rule_is_inserted(&any))
+			fl_cls_remove(w.cls, &any);
+		world_free(&w);
+	}
+	assert_true(checked >= 20000);
+	assert_true(narrow > 0);
+}
+
 /* ---- wildcard narrowing ---- */
 
 static unsigned nw_dst_bits(const struct fl_key *wc)
@@ -913,7 +1063,7 @@ static void trie_narrows_ipv4(void **state)
 	memset(&wc, 0, sizeof(wc));
 	assert_null(fl_cls_lookup(cls, 0, &k, &wc));
 	assert_true(nw_dst_bits(&wc) <= 9);
-	assert_int_equal(nw_dst_bits(&wc), 4) /* 1 bit decides, rounded to the grain of 4 */;
+	assert_int_equal(nw_dst_bits(&wc), 8) /* 1 bit decides, rounded to the grain of 8 */;
 	/* 11.0.0.1: agrees on 7 bits, 8th differs */
 	ipv4_packet(&k, 0x0b000001);
 	memset(&wc, 0, sizeof(wc));
@@ -937,7 +1087,7 @@ static void trie_narrows_ipv4(void **state)
 	ipv4_packet(&k, 0xc0a80101);
 	memset(&wc, 0, sizeof(wc));
 	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
-	assert_int_equal(nw_dst_bits(&wc), 4);
+	assert_int_equal(nw_dst_bits(&wc), 8);
 	ipv4_packet(&k, 0x0a010303); /* agrees on 23 bits */
 	memset(&wc, 0, sizeof(wc));
 	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
@@ -954,7 +1104,7 @@ static void trie_narrows_ipv4(void **state)
 	assert_int_equal(fl_cls_get_prefixes(cls), FL_CLS_PREFIX_NW_DST);
 	memset(&wc, 0, sizeof(wc));
 	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
-	assert_int_equal(nw_dst_bits(&wc), 4);
+	assert_int_equal(nw_dst_bits(&wc), 8);
 	assert_int_equal(fl_cls_set_prefixes(cls, 1u << 7), -EINVAL);
 	fl_cls_remove(cls, &r32);
 	fl_cls_remove(cls, &any);
@@ -988,7 +1138,7 @@ static void trie_narrows_ipv6(void **state)
 	k.ipv6_dst[1] = 0x80;
 	memset(&wc, 0, sizeof(wc));
 	assert_null(fl_cls_lookup(cls, 0, &k, &wc));
-	assert_int_equal(popcount_key_field(wc.ipv6_dst, 16), 4);
+	assert_int_equal(popcount_key_field(wc.ipv6_dst, 16), 8);
 	/* 2001:db8::2: runs the whole /64 and 126 bits of the /128 */
 	memcpy(k.ipv6_dst, r[2].match.value.ipv6_dst, 16);
 	k.ipv6_dst[15] = 2;
@@ -1026,7 +1176,7 @@ static void ports_trie_narrows(void **state)
 	(void)state;
 	/* one rule tp_dst=80; P.tp_dst = 12345 (0x3039) parts from 80 (0x0050)
 	 * at the third bit: a few high bits of tp_dst (rounded up to a grain
-	 * of 4), no tp_src bits, not all 16 */
+	 * of 8), no tp_src bits, not all 16 */
 	match_ports(&m, 0, 0, 80, 0xffff);
 	fl_cls_rule_init(&r80, &m, 10, 0);
 	assert_int_equal(fl_cls_insert(cls, &r80), 0);
@@ -1035,7 +1185,7 @@ static void ports_trie_narrows(void **state)
 	k.tp_dst = fl_htons(12345);
 	memset(&wc, 0, sizeof(wc));
 	assert_null(fl_cls_lookup(cls, 0, &k, &wc));
-	assert_int_equal(fl_ntohs(wc.tp_dst), 0xf000);
+	assert_int_equal(fl_ntohs(wc.tp_dst), 0xff00);
 	assert_int_equal(wc.tp_src, 0);
 	assert_int_equal(wc.nw_dst, 0);
 	/* 81 runs along 80 for 15 bits: all 16 */
@@ -1056,7 +1206,7 @@ static void ports_trie_narrows(void **state)
 	k.tp_dst = fl_htons(12345);
 	memset(&wc, 0, sizeof(wc));
 	assert_null(fl_cls_lookup(cls, 0, &k, &wc));
-	assert_int_equal(fl_ntohs(wc.tp_dst), 0xf000);
+	assert_int_equal(fl_ntohs(wc.tp_dst), 0xff00);
 	k.tp_dst = fl_htons(0x0200);
 	memset(&wc, 0, sizeof(wc));
 	assert_null(fl_cls_lookup(cls, 0, &k, &wc));
@@ -1075,8 +1225,8 @@ static void ports_trie_narrows(void **state)
 	k.tp_src = fl_htons(0x8035); /* src parts at bit 0 */
 	memset(&wc, 0, sizeof(wc));
 	assert_null(fl_cls_lookup(cls, 0, &k, &wc));
-	assert_int_equal(fl_ntohs(wc.tp_src), 0xf000);
-	assert_int_equal(fl_ntohs(wc.tp_dst), 0xf000); /* from the tp_dst subtable */
+	assert_int_equal(fl_ntohs(wc.tp_src), 0xff00);
+	assert_int_equal(fl_ntohs(wc.tp_dst), 0xff00); /* from the tp_dst subtable */
 
 	/* behind the L3 stage: nw_src/16 + tp_dst, address tries off, P
 	 * agrees on nw_src (the L3 stage passes) and misses on the port */
@@ -1100,7 +1250,7 @@ static void ports_trie_narrows(void **state)
 	memset(&wc, 0, sizeof(wc));
 	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
 	assert_int_equal(wc.nw_src, 0);
-	assert_int_equal(fl_ntohs(wc.tp_dst), 0xf000);
+	assert_int_equal(fl_ntohs(wc.tp_dst), 0xff00);
 	assert_int_equal(wc.tp_src, 0);
 	/* P misses in the L3 stage: the ports trie is not asked there (no
 	 * address trie either: the stage's bits); tp_dst bits only from the
@@ -1110,7 +1260,7 @@ static void ports_trie_narrows(void **state)
 	memset(&wc, 0, sizeof(wc));
 	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
 	assert_int_equal(fl_ntohl(wc.nw_src), 0xffff0000);
-	assert_int_equal(fl_ntohs(wc.tp_dst), 0xf000);
+	assert_int_equal(fl_ntohs(wc.tp_dst), 0xff00);
 
 	/* ports tries off: whole masks; back on: rebuilt from the rules */
 	assert_int_equal(fl_cls_set_prefixes(cls, 0), 0);
@@ -1123,7 +1273,7 @@ static void ports_trie_narrows(void **state)
 	assert_int_equal(fl_cls_get_prefixes(cls), FL_CLS_PREFIX_ALL);
 	memset(&wc, 0, sizeof(wc));
 	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
-	assert_true(port_bits(wc.tp_dst) <= 4);
+	assert_true(port_bits(wc.tp_dst) <= 8);
 	assert_int_equal(wc.tp_src, 0);
 	assert_true(fl_cls_memory(cls) > 0);
 
@@ -1191,6 +1341,162 @@ static void staged_and_priority_narrowing(void **state)
 	fl_cls_destroy(cls);
 }
 
+/* Rules below the winner's priority cost no wildcards. The nw_src/16 +
+ * tp_dst subtable holds 130.9/16 at 200 (so it is visited first) and
+ * 10.1/16 at 10; P (10.1.2.3, tp_src 53) wins the tp_src rule at 100. The
+ * stage index says every rule agreeing with P on nw_src/16 is below 100, so
+ * the subtable costs no tp_dst bits (one pass looking at all rules had to
+ * rule out tp_dst 80 and 22: 8 bits); with the nw_src trie, not even all of
+ * nw_src/16: 10.1/16 and 130.9/16 part at bit 0, and 10.1/16's side holds
+ * nothing >= 100. */
+static void priority_bounds_narrow(void **state)
+{
+	struct fl_classifier *cls = fl_cls_create();
+	struct fl_cls_rule a_hi, a_lo, a_lo2, b, any;
+	struct fl_match m;
+	struct fl_key k, wc;
+	unsigned prefixes;
+
+	(void)state;
+	for (prefixes = 0; prefixes < 2; prefixes++) {
+		assert_int_equal(fl_cls_set_prefixes(cls, prefixes ? FL_CLS_PREFIX_ALL
+							 : FL_CLS_PREFIX_PORTS), 0);
+		memset(&m, 0, sizeof(m));
+		m.mask.dl_type = 0xffff;
+		m.value.dl_type = fl_htons(0x0800);
+		set_be32_prefix(&m.mask.nw_src, 16);
+		m.value.nw_src = fl_htonl(0x82090000);
+		m.mask.tp_dst = 0xffff;
+		m.value.tp_dst = fl_htons(22);
+		fl_cls_rule_init(&a_hi, &m, 200, 0);
+		assert_int_equal(fl_cls_insert(cls, &a_hi), 0);
+		m.value.nw_src = fl_htonl(0x0a010000);
+		m.value.tp_dst = fl_htons(80);
+		fl_cls_rule_init(&a_lo, &m, 10, 0);
+		assert_int_equal(fl_cls_insert(cls, &a_lo), 0);
+		match_ports(&m, 53, 0xffff, 0, 0);
+		fl_cls_rule_init(&b, &m, 100, 0);
+		assert_int_equal(fl_cls_insert(cls, &b), 0);
+		fl_match_init_catchall(&m);
+		fl_cls_rule_init(&any, &m, 0, 0);
+		assert_int_equal(fl_cls_insert(cls, &any), 0);
+
+		ipv4_packet(&k, 0xc0a80101);
+		k.nw_src = fl_htonl(0x0a010203);
+		k.tp_src = fl_htons(53);
+		k.tp_dst = fl_htons(443);
+		memset(&wc, 0, sizeof(wc));
+		assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &b);
+		assert_int_equal(wc.tp_dst, 0);
+		assert_int_equal(wc.tp_src, 0xffff);
+		if (prefixes)
+			assert_true(popcount_key_field(&wc.nw_src, 4) <= 8);
+		else
+			assert_int_equal(fl_ntohl(wc.nw_src), 0xffff0000);
+		/* P off tp_src 53: the catch-all wins and every rule counts;
+		 * the ports trie rules out 22 and 80 on tp_dst alone */
+		k.tp_src = fl_htons(54);
+		memset(&wc, 0, sizeof(wc));
+		assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
+		assert_int_equal(fl_ntohs(wc.tp_dst), 0xff00);
+		assert_int_equal(wc.nw_src, 0);
+
+		/* A stale bound after a removal only costs bits: the value
+		 * of a_lo gets a rule at 150 and one at 10, the 150 goes; the
+		 * bound stays 150 and P pays for the L4 stage again. */
+		fl_cls_remove(cls, &a_lo);
+		m = a_lo.match;
+		fl_cls_rule_init(&a_lo, &m, 150, 0);
+		assert_int_equal(fl_cls_insert(cls, &a_lo), 0);
+		fl_cls_rule_init(&a_lo2, &m, 10, 0);
+		assert_int_equal(fl_cls_insert(cls, &a_lo2), 0);
+		fl_cls_remove(cls, &a_lo);
+		k.tp_src = fl_htons(53);
+		memset(&wc, 0, sizeof(wc));
+		assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &b);
+		assert_true(wc.tp_dst != 0);
+		fl_cls_remove(cls, &a_lo2);
+		fl_cls_remove(cls, &any);
+		fl_cls_remove(cls, &a_hi);
+		fl_cls_remove(cls, &b);
+		assert_int_equal(fl_cls_n_subtables(cls), 0);
+	}
+	fl_cls_destroy(cls);
+}
+
+/* The ports trie ignores ports whose rules cannot beat the winner: tp_dst
+ * 80 at 5 and 443 at 300 in one subtable, the winner at 100 elsewhere. P's
+ * 81 runs along 80 for 15 bits; against 443 alone it parts at bit 7. */
+static void priority_bounds_ports(void **state)
+{
+	struct fl_classifier *cls = fl_cls_create();
+	struct fl_cls_rule r80, r443, win;
+	struct fl_match m;
+	struct fl_key k, wc;
+
+	(void)state;
+	match_ports(&m, 0, 0, 80, 0xffff);
+	fl_cls_rule_init(&r80, &m, 5, 0);
+	assert_int_equal(fl_cls_insert(cls, &r80), 0);
+	match_ports(&m, 0, 0, 443, 0xffff);
+	fl_cls_rule_init(&r443, &m, 300, 0);
+	assert_int_equal(fl_cls_insert(cls, &r443), 0);
+	memset(&m, 0, sizeof(m));
+	m.mask.in_port = ~0u;
+	m.value.in_port = 1;
+	fl_cls_rule_init(&win, &m, 100, 0);
+	assert_int_equal(fl_cls_insert(cls, &win), 0);
+
+	memset(&k, 0, sizeof(k));
+	k.in_port = 1;
+	k.tp_dst = fl_htons(81);
+	memset(&wc, 0, sizeof(wc));
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &win);
+	assert_int_equal(fl_ntohs(wc.tp_dst), 0xff00);
+	/* in_port 2: nothing wins, 80 counts again: all 16 bits */
+	k.in_port = 2;
+	memset(&wc, 0, sizeof(wc));
+	assert_null(fl_cls_lookup(cls, 0, &k, &wc));
+	assert_int_equal(wc.tp_dst, 0xffff);
+	fl_cls_remove(cls, &r80);
+	fl_cls_remove(cls, &r443);
+	fl_cls_remove(cls, &win);
+	fl_cls_destroy(cls);
+}
+
+/* A /24 subtable's miss is proven where the key's path enters a subtree
+ * without /24 prefixes, not where it leaves the trie: 10.1.0.0/16 (a value
+ * of another subtable) and 10.2.3.0/24 part at bit 14, so P = 10.1.5.6
+ * needs 15 bits against the /24s, not the 17 of running down the /16 (20
+ * and 24 after rounding, more than the /16 winner's own 16). */
+static void length_summary_narrows(void **state)
+{
+	struct fl_classifier *cls = fl_cls_create();
+	struct fl_cls_rule r16, r24;
+	struct fl_match m;
+	struct fl_key k, wc;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	set_be32_prefix(&m.mask.nw_src, 24);
+	m.value.nw_src = fl_htonl(0x0a020300);
+	fl_cls_rule_init(&r24, &m, 60, 0);
+	assert_int_equal(fl_cls_insert(cls, &r24), 0);
+	set_be32_prefix(&m.mask.nw_src, 16);
+	m.value.nw_src = fl_htonl(0x0a010000);
+	fl_cls_rule_init(&r16, &m, 50, 0);
+	assert_int_equal(fl_cls_insert(cls, &r16), 0);
+
+	memset(&k, 0, sizeof(k));
+	k.nw_src = fl_htonl(0x0a010506);
+	memset(&wc, 0, sizeof(wc));
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &r16);
+	assert_int_equal(fl_ntohl(wc.nw_src), 0xffff0000);
+	fl_cls_remove(cls, &r16);
+	fl_cls_remove(cls, &r24);
+	fl_cls_destroy(cls);
+}
+
 /* ---- subtable lifecycle and order ---- */
 
 static void many_masks_lifecycle(void **state)
@@ -1230,6 +1536,14 @@ static void many_masks_lifecycle(void **state)
 		assert_true(fl_cls_n_subtables(cls) > 200);
 		w.cls = cls;
 		w.ref = ref;
+		/* wildcards over hundreds of subtables: more than a lookup
+		 * keeps its first-pass probes for */
+		for (i = 0; i < 40; i++) {
+			struct fl_key k;
+
+			world_packet(&w, &k);
+			check_megaflow(&w, 0, &k, 8);
+		}
 		/* remove in descending priority: every removal takes a max */
 		while (ref.n) {
 			unsigned best = 0;
@@ -1387,7 +1701,7 @@ static void trie_against_list(void **state)
 				if (width == 32)
 					rp->p.hi &= 0xffffffff00000000ull;
 				mask_prefix(&rp->p, rp->len);
-				assert_int_equal(cls_trie_insert(cls, &t, &rp->p, rp->len), 0);
+				assert_int_equal(cls_trie_insert(cls, &t, &rp->p, rp->len, 0), 0);
 			}
 			/* a key near a stored prefix, or random */
 			if (n && rnd(4)) {
@@ -1411,12 +1725,13 @@ static void trie_against_list(void **state)
 			}
 			if (rnd(2)) {
 				/* in steps, as lookups do */
-				cls_trie_walk_start(&t, &key, &walk);
-				for (i = 1 + rnd(width); !walk.done; i += 1 + rnd(width))
-					cls_trie_walk_to(&walk, FL_MIN(i, width), width);
+				cls_trie_walk_start(&t, &key, INT_MIN, &walk);
+				for (i = 1 + rnd(width); !walk.done && i < 4 * width;
+				     i += 1 + rnd(width))
+					cls_trie_walk_to(&walk, FL_MIN(i, width), width, ~0u);
 			} else {
-				cls_trie_walk_start(&t, &key, &walk);
-				cls_trie_walk_to(&walk, width, width);
+				cls_trie_walk_start(&t, &key, INT_MIN, &walk);
+				cls_trie_walk_to(&walk, width, width, ~0u);
 			}
 			assert_true(walk.done);
 			assert_int_equal(walk.plens[0], want[0]);
@@ -1435,6 +1750,109 @@ static void trie_against_list(void **state)
 		assert_int_equal(t.n_nodes, 0);
 	}
 	assert_true(checks >= 10000);
+	free(list);
+	fl_cls_destroy(cls);
+}
+
+/* Proofs of the walk against the list, with priorities: for a key, a
+ * threshold and lengths asked in random order (resuming one walk, as a
+ * lookup does), a proof must hold for every listed prefix of that length
+ * and priority >= threshold (it parts from the key within the proof's
+ * bits), and without removals a proof is found exactly when none matches.
+ * The same for cls_trie_miss_bits on tries of one length (ports tries). */
+static void trie_proofs_against_list(void **state)
+{
+	struct fl_classifier *cls = fl_cls_create();
+	struct ref_prefix *list = malloc(400 * sizeof(*list));
+	int *prio = malloc(400 * sizeof(*prio));
+	unsigned round, n, i, j, q, width, checks = 0, proofs = 0;
+
+	(void)state;
+	rng_seed(73);
+	assert_non_null(list);
+	assert_non_null(prio);
+	for (round = 0; round < 60 * SCALE; round++) {
+		bool one_len = round % 4 == 3, removals = round % 3 == 0;
+		unsigned field = round % 2 ? FL_CLS_PREFIX_IPV6_SRC : 0, fixed = 8 + rnd(25);
+		struct cls_trie *t = cls_trie_new(field ? 2 : 0);
+
+		width = field ? 128 : 32;
+		if (one_len)
+			width = 32;
+		assert_non_null(t);
+		n = 1 + rnd(300);
+		for (i = 0; i < n; i++) {
+			list[i].p.hi = (rnd(4) * 0x4000000000000000ull) | (rng() >> (rnd(3) * 8 + 2));
+			list[i].p.lo = width == 128 ? rng() >> rnd(64) : 0;
+			list[i].len = one_len ? fixed : rnd(2) ? 8 * (1 + rnd(width / 8)) : 1 + rnd(width);
+			if (width == 32)
+				list[i].p.hi &= 0xffffffff00000000ull;
+			mask_prefix(&list[i].p, list[i].len);
+			prio[i] = (int)rnd(1000);
+			assert_int_equal(cls_trie_insert(cls, t, &list[i].p, list[i].len, prio[i]), 0);
+		}
+		if (removals) {
+			for (i = n / 3; i; i--) {
+				j = rnd(n);
+				cls_trie_remove(cls, t, &list[j].p, list[j].len);
+				list[j] = list[--n];
+				prio[j] = prio[n];
+			}
+		}
+		for (q = 0; q < 40; q++) {
+			struct cls_trie_walk walk;
+			struct cls_prefix key;
+			int min = rnd(4) ? (int)rnd(1100) : INT_MIN;
+			unsigned bits, len, k;
+			bool ok;
+
+			if (n && rnd(4)) {
+				key = list[rnd(n)].p;
+				key.hi ^= rnd(2) ? 1ull << rnd(64) : 0;
+				key.lo ^= rnd(2) ? 1ull << rnd(64) : 0;
+			} else {
+				key.hi = rng();
+				key.lo = rng();
+			}
+			if (width == 32) {
+				key.hi &= 0xffffffff00000000ull;
+				key.lo = 0;
+			}
+			if (one_len)
+				key.hi &= ~0ull << (64 - fixed);
+			cls_trie_walk_start(t, &key, min, &walk);
+			for (k = 0; k < 8; k++) {
+				bool match = false;
+
+				len = one_len ? fixed : n && rnd(2) ? list[rnd(n)].len : 1 + rnd(width);
+				if (one_len)
+					ok = cls_trie_miss_bits(t, &key, len, min, &bits);
+				else
+					ok = cls_trie_walk_proves(&walk, len, width, &bits);
+				if (ok)
+					assert_true(bits <= len);
+				for (i = 0; i < n; i++) {
+					unsigned c = lcp(&list[i].p, &key);
+
+					if (list[i].len != len || prio[i] < min)
+						continue;
+					if (ok && c >= bits)
+						fail_msg("proof of %u bits for /%u misses a prefix agreeing "
+							 "on %u bits (min %d, prio %d)", bits, len, c, min,
+							 prio[i]);
+					match |= c >= len;
+				}
+				if (!removals)
+					assert_int_equal(ok, !match);
+				proofs += ok;
+				checks++;
+			}
+		}
+		cls_trie_retire(cls, t);
+	}
+	assert_true(checks >= 10000);
+	assert_true(proofs > checks / 4);
+	free(prio);
 	free(list);
 	fl_cls_destroy(cls);
 }
@@ -1632,14 +2050,19 @@ int main(void)
 		cmocka_unit_test(megaflow_invariant_no_tries),
 		cmocka_unit_test(megaflow_invariant_prefixes),
 		cmocka_unit_test(megaflow_invariant_ports),
+		cmocka_unit_test(megaflow_invariant_acl),
 		cmocka_unit_test(trie_narrows_ipv4),
 		cmocka_unit_test(trie_narrows_ipv6),
 		cmocka_unit_test(ports_trie_narrows),
 		cmocka_unit_test(staged_and_priority_narrowing),
+		cmocka_unit_test(priority_bounds_narrow),
+		cmocka_unit_test(priority_bounds_ports),
+		cmocka_unit_test(length_summary_narrows),
 		cmocka_unit_test(many_masks_lifecycle),
 		cmocka_unit_test(priority_order_after_removals),
 		cmocka_unit_test(defer_publish),
 		cmocka_unit_test(trie_against_list),
+		cmocka_unit_test(trie_proofs_against_list),
 		cmocka_unit_test(concurrent_readers_online_writer),
 		cmocka_unit_test(concurrent_readers_offline_writer),
 	};
