@@ -88,7 +88,8 @@ static unsigned rx_gso(struct fl_port *port, unsigned qi, struct afp_queue *q,
 static unsigned rx_whole(struct fl_port *port, unsigned qi, struct fl_pool_cache *cache,
 			 const struct afp_frame *f, struct fl_pkt *pkt, struct fl_pkt **pkts)
 {
-	memcpy(fl_pkt_data(pkt), f->data, f->len);
+	if (f->data != fl_pkt_cdata(pkt)) /* else read into it already (rx_copied) */
+		memcpy(fl_pkt_data(pkt), f->data, f->len);
 	pkt->len = (uint16_t)f->len;
 	if (FL_UNLIKELY(fl_vnet_hdr_to_pkt(f->vh, pkt) < 0)) {
 		fl_port_count_rx_drop(port, qi, FL_PORT_DROP_MALFORMED, 1);
@@ -102,6 +103,16 @@ static unsigned rx_whole(struct fl_port *port, unsigned qi, struct fl_pool_cache
 	pkt->timestamp = f->ts;
 	pkts[0] = pkt;
 	return 1;
+}
+
+/* A super-frame that can go on whole: GSO with the checksum left to us. */
+static bool whole_ok(const struct afp_frame *f)
+{
+	unsigned vlan_len = (f->status & TP_STATUS_VLAN_VALID) ? FL_VLAN_HLEN : 0;
+
+	return f->vh->gso_type != VIRTIO_NET_HDR_GSO_NONE &&
+	       (f->vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && f->snaplen >= f->len &&
+	       f->len + vlan_len <= 0xffffu;
 }
 
 /* One frame into pkts[0..room): returns how many packets it became. */
@@ -118,8 +129,7 @@ static unsigned rx_frame(struct fl_port *port, unsigned qi, struct afp_queue *q,
 	}
 	if (FL_UNLIKELY(f->vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)) {
 		/* whole when the pool has big buffers and one is free, else cut */
-		if ((f->vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && f->len + vlan_len <= 0xffffu &&
-		    port->pool->big && (pkt = fl_pool_get_big(port->pool)) != NULL)
+		if (whole_ok(f) && port->pool->big && (pkt = fl_pool_get_big(port->pool)) != NULL)
 			return rx_whole(port, qi, cache, f, pkt, pkts);
 		return rx_gso(port, qi, q, cache, f, pkts, room);
 	}
@@ -157,11 +167,17 @@ static unsigned rx_copied(struct fl_port *port, unsigned qi, struct afp_queue *q
 		struct cmsghdr h;
 		uint8_t buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
 	} ctl;
+	/* read straight into a big buffer when there is one: a super-frame
+	 * then goes on without being copied again */
+	struct fl_pkt *big = port->pool->big ? fl_pool_get_big(port->pool) : NULL;
+	uint8_t *dst = big ? fl_pkt_data(big) : q->big;
 	struct virtio_net_hdr vh;
-	struct iovec iov[2] = {{&vh, sizeof(vh)}, {q->big, AFP_BIG_SIZE}};
+	struct iovec iov[2] = {{&vh, sizeof(vh)},
+			       {dst, big ? FL_MIN(fl_pkt_tailroom(big), AFP_BIG_SIZE) : AFP_BIG_SIZE}};
 	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = &ctl,
 			   .msg_controllen = sizeof(ctl)};
 	struct cmsghdr *c;
+	unsigned n;
 	ssize_t r;
 
 	r = recvmsg(q->fd, &m, MSG_DONTWAIT | MSG_TRUNC);
@@ -175,12 +191,14 @@ static unsigned rx_copied(struct fl_port *port, unsigned qi, struct afp_queue *q
 		fl_port_count_rx_drop(port, qi, FL_PORT_DROP_RX_ERROR, 1);
 		FL_LOG_RL(FL_LOG_WARN, "%s: reading a large frame: %s", port->name,
 			  r < 0 ? strerror(errno) : "short read");
+		if (big)
+			fl_pool__put_big(big);
 		return 0;
 	}
-	f->data = q->big;
+	f->data = dst;
 	f->vh = &vh;
 	f->len = (unsigned)r - sizeof(vh);
-	f->snaplen = FL_MIN(f->len, AFP_BIG_SIZE);
+	f->snaplen = FL_MIN(f->len, (unsigned)iov[1].iov_len);
 	f->status = 0;
 	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
 		const struct tpacket_auxdata *aux = (const void *)CMSG_DATA(c);
@@ -192,7 +210,12 @@ static unsigned rx_copied(struct fl_port *port, unsigned qi, struct afp_queue *q
 		f->vlan_tci = aux->tp_vlan_tci;
 		f->vlan_tpid = aux->tp_vlan_tpid;
 	}
-	return rx_frame(port, qi, q, cache, f, pkts, room);
+	if (big && whole_ok(f))
+		return rx_whole(port, qi, cache, f, big, pkts);
+	n = rx_frame(port, qi, q, cache, f, pkts, room); /* copies out of dst */
+	if (big)
+		fl_pool__put_big(big);
+	return n;
 }
 
 static inline uint8_t *v2_slot(const struct afp_queue *q)
