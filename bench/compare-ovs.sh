@@ -105,6 +105,8 @@ tmp=$(mktemp -d /tmp/compare-ovs.XXXXXX)
 run=$tmp/run prefix=cmpovs$$ db_pid='' vs_pid='' old_nr='' dpdk_dir=/var/run/dpdk
 [ ! -d $dpdk_dir ] || dpdk_dir='' # vswitchd creates it; remove it at the end only if so
 mkdir -p "$run" "$tmp/huge"
+# the netdev datapath leaves tap devices for itself and the bridge behind
+had_links=" $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | tr '\n' ' ')"
 export OVS_RUNDIR=$run OVS_LOGDIR=$run OVS_DBDIR=$run OVS_SYSCONFDIR=$run # never /var/run/openvswitch
 vsctl() { timeout 60 ovs-vsctl --db="unix:$run/db.sock" --timeout=50 "$@"; }
 ofctl() { timeout 600 ovs-ofctl -O OpenFlow13 "$@"; }
@@ -125,6 +127,9 @@ cleanup() {
 	fi
 	[ -z "$vs_pid" ] || { appctl exit >/dev/null 2>&1 || true; stop_pid "$vs_pid"; }
 	[ -z "$db_pid" ] || stop_pid "$db_pid"
+	for l in ovs-netdev br0; do
+		[[ $had_links == *" $l "* ]] || ip link del "$l" 2>/dev/null || true
+	done
 	[ -z "$old_nr" ] || echo "$old_nr" >/proc/sys/vm/nr_hugepages
 	rm -rf "$tmp" "/var/run/dpdk/$prefix"
 	[ -z "$dpdk_dir" ] || rmdir "$dpdk_dir" 2>/dev/null || true
