@@ -15,61 +15,13 @@
 #include <cmocka.h>
 
 #include "core/time.h"
-#include "datapath/dp.h"
-#include "proto/build.h"
 
-struct fixture {
-	struct fl_dp *dp;
-	struct fl_worker *w;
-	struct fl_port *peer[3]; /* test side of dp ports 1..3 */
-	struct fl_pool_cache cache; /* the test's own cache on the dp pool */
-};
-
-static unsigned ring_id;
+#include "dp_fixture.h"
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	char spec[64], err[256];
-	unsigned i;
-
-	assert_non_null(f);
-	f->dp = fl_dp_create(&(struct fl_dp_params){.n_bufs = 1024, .huge = FL_POOL_HUGE_NEVER});
-	assert_non_null(f->dp);
-	for (i = 0; i < 3; i++) {
-		char name[16];
-
-		snprintf(spec, sizeof(spec), "ring:dp%u-%u,size=64", ring_id, i);
-		snprintf(name, sizeof(name), "p%u", i + 1);
-		assert_int_equal(fl_dp_add_port(f->dp, name, 0, spec, err, sizeof(err)), 0);
-		f->peer[i] = fl_port_open("peer", 100 + i, spec, f->dp->pool, err, sizeof(err));
-		assert_non_null(f->peer[i]);
-	}
-	ring_id++;
-	fl_pool_cache_init(&f->cache, f->dp->pool, 0);
-	fl_worker_thread_enter();
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	struct fl_pool_stats ps;
-	unsigned i;
-
-	fl_worker_destroy(f->w);
-	fl_worker_thread_leave();
-	fl_pool_cache_flush(&f->cache);
-	for (i = 0; i < 3; i++)
-		fl_port_close(f->peer[i]);
-	/* every buffer is back: nothing leaked on any path */
-	fl_pool_get_stats(f->dp->pool, &ps);
-	assert_int_equal(ps.in_ring, ps.n_bufs);
-	assert_int_equal(ps.bad_puts, 0);
-	fl_dp_destroy(f->dp);
-	free(f);
-	return 0;
+	return dp_fixture_setup(state, "dp", 64,
+				&(struct fl_dp_params){.n_bufs = 1024, .huge = FL_POOL_HUGE_NEVER});
 }
 
 static void start_worker(struct fixture *f)
@@ -81,38 +33,12 @@ static void start_worker(struct fixture *f)
 /* Build frame `i` (distinct per i) of `len` bytes into a fresh buffer. */
 static struct fl_pkt *make_frame(struct fixture *f, unsigned i, size_t len)
 {
-	struct fl_build_flow fl = {
-		.dl_src = {0x02, 0, 0, 0, 0, 1},
-		.dl_dst = {0x02, 0, 0, 0, 0, 2},
-		.ip4_src = fl_htonl(0x0a000000 + i),
-		.ip4_dst = fl_htonl(0x0a800001),
-		.proto = FL_IPPROTO_UDP,
-		.sport = fl_htons((uint16_t)(1000 + i)),
-		.dport = fl_htons(53),
-		.frame_len = len,
-	};
-	struct fl_pkt *pkt = NULL;
-
-	assert_int_equal(fl_pool_get_burst(&f->cache, &pkt, 1), 1);
-	pkt->len = (uint16_t)fl_build_flow_frame(&fl, fl_pkt_data(pkt), FL_PKT_DATAROOM);
-	assert_int_equal(pkt->len, len);
-	return pkt;
+	return dp_fixture_udp(f, i, 1000 + i, len);
 }
 
 static void inject(struct fixture *f, unsigned peer, struct fl_pkt **pkts, unsigned n)
 {
 	assert_int_equal(fl_port_tx_burst(f->peer[peer], 0, &f->cache, pkts, n), n);
-}
-
-static unsigned drain(struct fixture *f, unsigned peer, struct fl_pkt **pkts, unsigned max)
-{
-	unsigned got = 0, n;
-
-	do {
-		n = fl_port_rx_burst(f->peer[peer], 0, &f->cache, pkts + got, max - got);
-		got += n;
-	} while (n && got < max);
-	return got;
 }
 
 static void poll_until_quiet(struct fixture *f)
@@ -391,6 +317,14 @@ static void sleep_ms(unsigned ms)
 /* A MAC learned by NORMAL stays learned while its packets keep hitting the
  * cached megaflow (the datapath refreshes it once a second), and ages out
  * once they stop. Real time: aging 2 s, traffic for 3 s, then 2.5 s idle. */
+/* MAC aging of 2 s, so the test sees an entry age out. */
+static int setup_mac_aging(void **state)
+{
+	return dp_fixture_setup(state, "dpmac", 64,
+				&(struct fl_dp_params){.n_bufs = 1024, .huge = FL_POOL_HUGE_NEVER,
+						       .mac_aging_s = 2});
+}
+
 static void test_normal_learning_refreshed_by_cache_hits(void **state)
 {
 	struct fixture *f = *state;
@@ -399,22 +333,6 @@ static void test_normal_learning_refreshed_by_cache_hits(void **state)
 	char err[256];
 	unsigned i;
 
-	fl_dp_destroy(f->dp);
-	f->dp = fl_dp_create(&(struct fl_dp_params){.n_bufs = 1024, .huge = FL_POOL_HUGE_NEVER,
-						     .mac_aging_s = 2});
-	assert_non_null(f->dp);
-	for (i = 0; i < 3; i++) {
-		char name[16], spec[64];
-
-		fl_port_close(f->peer[i]);
-		snprintf(spec, sizeof(spec), "ring:dpmac%u-%u", ring_id, i);
-		snprintf(name, sizeof(name), "p%u", i + 1);
-		assert_int_equal(fl_dp_add_port(f->dp, name, 0, spec, err, sizeof(err)), 0);
-		f->peer[i] = fl_port_open("peer", 100 + i, spec, f->dp->pool, err, sizeof(err));
-		assert_non_null(f->peer[i]);
-	}
-	ring_id++;
-	fl_pool_cache_init(&f->cache, f->dp->pool, 0);
 	assert_int_equal(fl_dp_add_flows(f->dp, "actions=normal", err, sizeof(err)), 0);
 	start_worker(f);
 	for (i = 0; i < 12; i++) { /* 3 s of a frame every 250 ms from MAC 0x0a */
@@ -481,23 +399,23 @@ static void test_emc_bypassed_when_megaflows_are_cheap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_forward_in_order_byte_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forward_in_order_byte_exact, setup, dp_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_unmapped_and_drop_are_counted, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_two_ports_cross_and_mtu, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_full_output_drops_not_leaks, setup, teardown),
+						dp_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_two_ports_cross_and_mtu, setup, dp_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_full_output_drops_not_leaks, setup, dp_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_parse_errors_counted_and_forwarded, setup,
-						teardown),
+						dp_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_caches_serve_repeats_and_count_rules, setup,
-						teardown),
+						dp_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_rule_counters_include_cache_hits, setup,
-						teardown),
+						dp_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_flow_mod_takes_effect_for_next_packet, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_normal_learning_refreshed_by_cache_hits, setup,
-						teardown),
+						dp_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_normal_learning_refreshed_by_cache_hits,
+						setup_mac_aging, dp_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_emc_bypassed_when_megaflows_are_cheap, setup,
-						teardown),
+						dp_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,68 +25,19 @@
 #include <cmocka.h>
 
 #include "core/time.h"
-#include "datapath/dp.h"
 #include "datapath/txbuf.h"
-#include "proto/build.h"
 
-struct fixture {
-	struct fl_dp *dp;
-	struct fl_worker *w;
-	struct fl_port *peer[3]; /* test side of dp ports 1..3 */
-	struct fl_pool_cache cache;
-};
-
-static unsigned ring_id;
+#include "dp_fixture.h"
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	char spec[64], err[256];
-	unsigned i;
-
-	assert_non_null(f);
-	f->dp = fl_dp_create(&(struct fl_dp_params){.n_bufs = 1024, .huge = FL_POOL_HUGE_NEVER});
-	assert_non_null(f->dp);
-	for (i = 0; i < 3; i++) {
-		char name[16];
-
-		snprintf(spec, sizeof(spec), "ring:fp%u-%u,size=128", ring_id, i);
-		snprintf(name, sizeof(name), "p%u", i + 1);
-		assert_int_equal(fl_dp_add_port(f->dp, name, 0, spec, err, sizeof(err)), 0);
-		f->peer[i] = fl_port_open("peer", 100 + i, spec, f->dp->pool, err, sizeof(err));
-		assert_non_null(f->peer[i]);
-	}
-	ring_id++;
-	fl_pool_cache_init(&f->cache, f->dp->pool, 0);
-	fl_worker_thread_enter();
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	struct fl_pool_stats ps;
-	unsigned i;
-
-	fl_worker_destroy(f->w);
-	fl_worker_thread_leave();
-	fl_pool_cache_flush(&f->cache);
-	for (i = 0; i < 3; i++)
-		fl_port_close(f->peer[i]);
-	fl_pool_get_stats(f->dp->pool, &ps);
-	assert_int_equal(ps.in_ring, ps.n_bufs);
-	assert_int_equal(ps.bad_puts, 0);
-	fl_dp_destroy(f->dp);
-	free(f);
-	return 0;
+	return dp_fixture_setup(state, "fp", 128,
+				&(struct fl_dp_params){.n_bufs = 1024, .huge = FL_POOL_HUGE_NEVER});
 }
 
 static void start(struct fixture *f, const char *flows)
 {
-	char err[256];
-
-	assert_int_equal(fl_dp_add_flows(f->dp, flows, err, sizeof(err)), 0);
+	dp_fixture_flows(f, flows);
 	f->w = fl_worker_create(f->dp, 0);
 	assert_non_null(f->w);
 }
@@ -94,22 +45,7 @@ static void start(struct fixture *f, const char *flows)
 /* A UDP frame from 10.0.0.src, source port `sport`, `len` bytes. */
 static struct fl_pkt *frame(struct fixture *f, unsigned src, unsigned sport, size_t len)
 {
-	struct fl_build_flow fl = {
-		.dl_src = {0x02, 0, 0, 0, 0, 1},
-		.dl_dst = {0x02, 0, 0, 0, 0, 2},
-		.ip4_src = fl_htonl(0x0a000000 + src),
-		.ip4_dst = fl_htonl(0x0a800001),
-		.proto = FL_IPPROTO_UDP,
-		.sport = fl_htons((uint16_t)sport),
-		.dport = fl_htons(53),
-		.frame_len = len,
-	};
-	struct fl_pkt *pkt = NULL;
-
-	assert_int_equal(fl_pool_get_burst(&f->cache, &pkt, 1), 1);
-	pkt->len = (uint16_t)fl_build_flow_frame(&fl, fl_pkt_data(pkt), FL_PKT_DATAROOM);
-	assert_int_equal(pkt->len, len);
-	return pkt;
+	return dp_fixture_udp(f, src, sport, len);
 }
 
 /* Send a burst from peer 0 and let the worker handle it. */
@@ -120,18 +56,6 @@ static void send_burst(struct fixture *f, struct fl_pkt **pkts, unsigned n)
 		;
 }
 
-static unsigned drain(struct fixture *f, unsigned peer, struct fl_pkt **pkts, unsigned max)
-{
-	unsigned got = 0, n;
-
-	do {
-		n = fl_port_rx_burst(f->peer[peer], 0, &f->cache, pkts + got, max - got);
-		got += n;
-	} while (n && got < max);
-	return got;
-}
-
-/* IPv4 source and UDP source port of a frame the dp sent. */
 static void frame_id(struct fl_pkt *pkt, unsigned *src, unsigned *sport)
 {
 	const uint8_t *p = fl_pkt_data(pkt);
@@ -314,11 +238,11 @@ static void test_txbufs_keep_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_two_megaflows_interleaved, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_one_group_counts_bytes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_repeats_of_an_upcall, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tx_bursts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_txbufs_keep_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_megaflows_interleaved, setup, dp_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_one_group_counts_bytes, setup, dp_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_repeats_of_an_upcall, setup, dp_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_tx_bursts, setup, dp_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_txbufs_keep_order, setup, dp_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,62 +13,23 @@
 
 #include <cmocka.h>
 
-#include "datapath/dp.h"
-#include "proto/build.h"
 #include "proto/csum.h"
 #include "proto/parse.h"
 
-struct fixture {
-	struct fl_dp *dp;
-	struct fl_worker *w;
-	struct fl_port *peer[3];
-	struct fl_pool_cache cache;
-};
+#include "dp_fixture.h"
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	char spec[64], name[8], err[256];
-	unsigned i;
+	struct fixture *f;
 
-	assert_non_null(f);
-	f->dp = fl_dp_create(&(struct fl_dp_params){.n_bufs = 1024, .n_big_bufs = 8,
-						    .huge = FL_POOL_HUGE_NEVER});
-	assert_non_null(f->dp);
-	for (i = 0; i < 3; i++) {
-		snprintf(spec, sizeof(spec), "ring:off%u-%u,size=512", (unsigned)getpid(), i);
-		snprintf(name, sizeof(name), "p%u", i + 1);
-		assert_int_equal(fl_dp_add_port(f->dp, name, i + 1, spec, err, sizeof(err)), 0);
-		f->peer[i] = fl_port_open("peer", 100 + i, spec, f->dp->pool, err, sizeof(err));
-		assert_non_null(f->peer[i]);
-	}
+	dp_fixture_setup(state, "off", 512,
+			 &(struct fl_dp_params){.n_bufs = 1024, .n_big_bufs = 8,
+						.huge = FL_POOL_HUGE_NEVER});
+	f = *state;
 	/* port 3 stands for a TAP/AF_PACKET port: it takes offloaded frames */
 	f->dp->ports[2]->tx_offloads = FL_PORT_TX_CSUM | FL_PORT_TX_TSO;
-	fl_pool_cache_init(&f->cache, f->dp->pool, 0);
-	fl_worker_thread_enter();
 	f->w = fl_worker_create(f->dp, 0);
 	assert_non_null(f->w);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	struct fl_pool_stats ps, bs;
-	unsigned i;
-
-	fl_worker_destroy(f->w);
-	fl_worker_thread_leave();
-	fl_pool_cache_flush(&f->cache);
-	for (i = 0; i < 3; i++)
-		fl_port_close(f->peer[i]);
-	fl_pool_get_stats(f->dp->pool, &ps);
-	fl_pool_get_stats(f->dp->big_pool, &bs);
-	assert_int_equal(ps.in_ring, ps.n_bufs);
-	assert_int_equal(bs.in_ring, bs.n_bufs);
-	fl_dp_destroy(f->dp);
-	free(f);
 	return 0;
 }
 
@@ -118,24 +79,6 @@ static bool l4_csum_ok(struct fl_pkt *pkt)
 			       d + pkt->l4_ofs, pkt->len - pkt->l4_ofs) == 0;
 }
 
-static unsigned drain(struct fixture *f, unsigned peer, struct fl_pkt **pkts, unsigned max)
-{
-	unsigned got = 0, n;
-
-	do {
-		n = fl_port_rx_burst(f->peer[peer], 0, &f->cache, pkts + got, max - got);
-		got += n;
-	} while (n && got < max);
-	return got;
-}
-
-static void flows(struct fixture *f, const char *text)
-{
-	char err[256];
-
-	assert_int_equal(fl_dp_add_flows(f->dp, text, err, sizeof(err)), 0);
-}
-
 static void test_super_frame_segmented_for_plain_port(void **state)
 {
 	struct fixture *f = *state;
@@ -143,7 +86,7 @@ static void test_super_frame_segmented_for_plain_port(void **state)
 	unsigned n, i, total = 0;
 	struct fl_key key;
 
-	flows(f, "in_port=1,actions=output:2");
+	dp_fixture_flows(f, "in_port=1,actions=output:2");
 	fl_worker_inject(f->w, &pkt, 1);
 	n = drain(f, 1, out, 64);
 	assert_int_equal(n, (20000 + MSS - 1) / MSS);
@@ -163,7 +106,7 @@ static void test_super_frame_whole_for_offload_port(void **state)
 	struct fixture *f = *state;
 	struct fl_pkt *pkt = super_frame(f, 30000, true), *out[4];
 
-	flows(f, "in_port=1,actions=output:3");
+	dp_fixture_flows(f, "in_port=1,actions=output:3");
 	fl_worker_inject(f->w, &pkt, 1);
 	assert_int_equal(drain(f, 2, out, 4), 1);
 	assert_true(out[0]->big);
@@ -179,7 +122,7 @@ static void test_partial_checksum_completed(void **state)
 	struct fl_pkt *pkt = super_frame(f, 1000, false), *out[4];
 	struct fl_key key;
 
-	flows(f, "ip,in_port=1,actions=mod_nw_dst:10.9.9.9,output:2");
+	dp_fixture_flows(f, "ip,in_port=1,actions=mod_nw_dst:10.9.9.9,output:2");
 	fl_worker_inject(f->w, &pkt, 1);
 	assert_int_equal(drain(f, 1, out, 4), 1);
 	assert_false(out[0]->ol_flags & FL_OL_CSUM_PARTIAL);
@@ -193,7 +136,7 @@ static void test_flood_copies_super_frames(void **state)
 	struct fixture *f = *state;
 	struct fl_pkt *pkt = super_frame(f, 10000, true), *out[64];
 
-	flows(f, "in_port=1,actions=flood");
+	dp_fixture_flows(f, "in_port=1,actions=flood");
 	fl_worker_inject(f->w, &pkt, 1);
 	assert_int_equal(drain(f, 1, out, 64), (10000 + MSS - 1) / MSS); /* segmented */
 	fl_pool_put_bulk(&f->cache, out, (10000 + MSS - 1) / MSS);
@@ -209,7 +152,7 @@ static void test_oversized_plain_frame_dropped(void **state)
 	struct fl_port_stats st;
 
 	pkt->ol_flags = 0; /* no offload: just too long for a 1500 MTU */
-	flows(f, "in_port=1,actions=output:2");
+	dp_fixture_flows(f, "in_port=1,actions=output:2");
 	fl_worker_inject(f->w, &pkt, 1);
 	assert_int_equal(drain(f, 1, out, 4), 0);
 	fl_port_get_stats(f->dp->ports[1], &st);
@@ -220,12 +163,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_super_frame_segmented_for_plain_port, setup,
-						teardown),
+						dp_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_super_frame_whole_for_offload_port, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_partial_checksum_completed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flood_copies_super_frames, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oversized_plain_frame_dropped, setup, teardown),
+						dp_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_partial_checksum_completed, setup, dp_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_flood_copies_super_frames, setup, dp_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_oversized_plain_frame_dropped, setup, dp_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
