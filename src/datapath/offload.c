@@ -13,21 +13,7 @@
 
 #include <errno.h>
 
-#include "core/byteorder.h"
 #include "proto/gso.h"
-
-/* Length of the headers in front of the payload of a GSO frame (through the
- * TCP or UDP header), or 0 if they do not fit the frame. */
-static unsigned gso_header_len(const struct fl_pkt *pkt)
-{
-	const uint8_t *d = fl_pkt_cdata(pkt);
-	unsigned l4 = pkt->csum_start, hl;
-
-	if (!(pkt->ol_flags & FL_OL_CSUM_PARTIAL) || l4 + 20u > pkt->len)
-		return 0;
-	hl = pkt->ol_flags & FL_OL_GSO_UDP ? 8u : (d[l4 + 12] >> 4) * 4u;
-	return l4 + hl <= pkt->len ? l4 + hl : 0;
-}
 
 static void add(struct fl_txbufs *t, struct fl_pool_cache *cache, unsigned slot,
 		struct fl_pkt *pkt)
@@ -77,7 +63,7 @@ void fl_txbufs_add_slow(struct fl_txbufs *t, struct fl_pool_cache *cache, unsign
 	unsigned max_len = port->mtu + FL_TX_L2_OVERHEAD;
 
 	if (pkt->ol_flags & FL_OL_GSO_MASK) {
-		unsigned hdr = gso_header_len(pkt);
+		unsigned hdr = fl_gso_hdr_len(pkt);
 
 		if (!hdr || !pkt->gso_size) {
 			drop(t, cache, port, pkt, FL_PORT_DROP_MALFORMED);

@@ -84,11 +84,12 @@ int fl_vnet_hdr_to_pkt(const struct virtio_net_hdr *vh, struct fl_pkt *pkt)
 	return 0;
 }
 
-/* Length of the L4 header at l4_ofs, or 0 if it cannot be told. */
-static unsigned l4_hdr_len(const struct fl_pkt *pkt, bool tcp)
+/* End of the TCP or UDP header that starts at l4 (from the frame start),
+ * or 0 if it cannot be told. */
+static unsigned l4_hdr_end(const struct fl_pkt *pkt, unsigned l4, bool tcp)
 {
 	const uint8_t *d = fl_pkt_cdata(pkt);
-	unsigned l4 = pkt->l4_ofs, doff;
+	unsigned doff;
 
 	if (l4 == FL_OFS_NONE)
 		return 0;
@@ -124,9 +125,19 @@ void fl_vnet_hdr_from_pkt(const struct fl_pkt *pkt, struct virtio_net_hdr *vh)
 	vh->gso_size = htole16(pkt->gso_size);
 	/* hdr_len is a hint (where the payload starts); the parsed L4 header
 	 * gives it exactly, the checksum field at least its lower bound */
-	if (l4_hdr_len(pkt, !(fl & FL_OL_GSO_UDP)))
-		hdr_len = l4_hdr_len(pkt, !(fl & FL_OL_GSO_UDP));
+	if (fl_gso_hdr_len(pkt))
+		hdr_len = fl_gso_hdr_len(pkt);
 	vh->hdr_len = htole16((uint16_t)hdr_len);
+}
+
+unsigned fl_gso_hdr_len(const struct fl_pkt *pkt)
+{
+	/* a partial checksum says where L4 starts even when nothing was parsed */
+	unsigned l4 = pkt->ol_flags & FL_OL_CSUM_PARTIAL ? pkt->csum_start : pkt->l4_ofs;
+
+	if (!(pkt->ol_flags & FL_OL_GSO_MASK) || l4 == FL_OFS_NONE)
+		return 0;
+	return l4_hdr_end(pkt, l4, !(pkt->ol_flags & FL_OL_GSO_UDP));
 }
 
 int fl_csum_complete(struct fl_pkt *pkt)

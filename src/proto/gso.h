@@ -47,6 +47,11 @@ int fl_vnet_hdr_to_pkt(const struct virtio_net_hdr *vh, struct fl_pkt *pkt);
 /* Header to send with pkt (zeroed when the packet needs nothing). */
 void fl_vnet_hdr_from_pkt(const struct fl_pkt *pkt, struct virtio_net_hdr *vh);
 
+/* Bytes in front of the payload of a super-frame (FL_OL_GSO_*): through
+ * its TCP or UDP header, found from csum_start when the checksum is partial,
+ * else from the parsed l4_ofs. 0 if not a super-frame or it cannot be told. */
+unsigned fl_gso_hdr_len(const struct fl_pkt *pkt);
+
 /* Complete a partial L4 checksum in place (FL_OL_CSUM_PARTIAL cleared): the
  * field holds the pseudo-header sum, as the kernel leaves it. 0 (also when
  * nothing was partial) or -EINVAL when csum_start/offset lie outside. */
