@@ -116,19 +116,15 @@ static void *dp_setup(struct fwd_state *s, const char *in_spec, const char *flow
 		goto err;
 	}
 	if (flows_file) {
-		struct fl_flow_spec *specs = NULL;
-		size_t n = 0;
-		int ret;
+		char *text = fl_flow_read_file(flows_file, err, sizeof(err));
+		int ret = -1;
 
-		ret = fl_flow_parse_file(flows_file, FL_FLOW_ADD,
-					 fl_pipeline_port_resolver(s->dp->pl), &specs, &n, err,
-					 sizeof(err));
-		if (ret == 0) {
-			ret = fl_pipeline_flow_mod(s->dp->pl, specs, n, err, sizeof(err));
-			fl_flow_specs_free(specs, n);
-		}
+		if (text)
+			ret = fl_pipeline_flow_mod_text(s->dp->pl, text, flows_file, FL_FLOW_ADD, err,
+							sizeof(err));
+		free(text);
 		if (ret < 0) {
-			fprintf(stderr, "flowlane-bench: %s: %s\n", flows_file, err);
+			fprintf(stderr, "flowlane-bench: %s\n", err);
 			goto err;
 		}
 	}
@@ -393,23 +389,18 @@ static uint64_t install_run(void *state, uint64_t work)
 
 	while (done < work) {
 		struct fl_pipeline *pl = fl_pipeline_create(NULL);
-		struct fl_flow_spec *specs = NULL;
 		struct mallinfo2 before, after;
 		char err[256];
-		size_t n = 0;
 
 		if (!pl)
 			break;
 		fl_pipeline_port_add(pl, 2, "out");
 		before = mallinfo2();
-		if (fl_flow_parse_text(s->text, FL_FLOW_ADD, NULL, &specs, &n, err, sizeof(err)) < 0 ||
-		    fl_pipeline_flow_mod(pl, specs, n, err, sizeof(err)) < 0) {
+		if (fl_pipeline_flow_mod_text(pl, s->text, NULL, FL_FLOW_ADD, err, sizeof(err)) < 0) {
 			fprintf(stderr, "flowlane-bench: install: %s\n", err);
-			fl_flow_specs_free(specs, n);
 			fl_pipeline_destroy(pl);
 			break;
 		}
-		fl_flow_specs_free(specs, n);
 		after = mallinfo2();
 		s->bytes_per_rule = (double)(after.uordblks + after.hblkhd - before.uordblks -
 					     before.hblkhd) / INSTALL_RULES;

@@ -8,6 +8,7 @@
  * Subcommands are the first argument; anything else is the daemon's. */
 #include <string.h>
 
+#include "core/heap.h"
 #include "replay.h"
 #include "tools.h"
 
@@ -23,6 +24,9 @@ int main(int argc, char **argv)
 {
 	unsigned i;
 
+	/* Flow tables are built from many small allocations: keep them on
+	 * huge pages (core/heap.h has the figures). */
+	fl_heap_use_huge_pages();
 	if (argc > 1)
 		for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 			if (!strcmp(argv[1], subcommands[i].name))

@@ -349,21 +349,18 @@ static int set_table_miss(struct fl_dp *dp, const char *arg)
 
 static int load_flows(struct fl_dp *dp, const char *path)
 {
-	struct fl_flow_spec *specs = NULL;
-	char err[512];
-	size_t n = 0;
+	char err[512], *text;
 	int ret;
 
-	ret = fl_flow_parse_file(path, FL_FLOW_ADD, fl_pipeline_port_resolver(dp->pl), &specs, &n,
-				 err, sizeof(err));
+	text = fl_flow_read_file(path, err, sizeof(err));
+	if (!text) {
+		fprintf(stderr, "flowlane: %s\n", err);
+		return -EINVAL;
+	}
+	ret = fl_pipeline_flow_mod_text(dp->pl, text, path, FL_FLOW_ADD, err, sizeof(err));
+	free(text);
 	if (ret < 0) {
 		fprintf(stderr, "flowlane: %s\n", err);
-		return ret;
-	}
-	ret = fl_pipeline_flow_mod(dp->pl, specs, n, err, sizeof(err));
-	fl_flow_specs_free(specs, n);
-	if (ret < 0) {
-		fprintf(stderr, "flowlane: %s: %s\n", path, err);
 		return ret;
 	}
 	return 0;

@@ -1,8 +1,9 @@
 /* Flow commands: add-flow, add-flows, mod-flows, del-flows, dump-flows, and
  * the snapshot of the configuration the state file is written from.
  *
- * Every flow-mod goes through fl_pipeline_flow_mod(), which checks all
- * specs before applying any: a bad line in add-flows changes nothing. Text
+ * Every flow-mod goes through fl_pipeline_flow_mod() or, for add-flows,
+ * fl_pipeline_flow_mod_text(), all or nothing: a bad line in add-flows
+ * changes nothing. Text
  * is parsed here with the pipeline's port resolver, so flows may name
  * ports; the state file stores the canonical text, which uses numbers.
  */
@@ -23,15 +24,9 @@ static const struct fl_port_resolver *resolver(struct fl_control *ctl)
 int ctl_flows_add_text(struct fl_control *ctl, const char *text, size_t *changed, char *err,
 		       size_t errlen)
 {
-	struct fl_flow_spec *specs = NULL;
-	size_t n = 0;
-	int ret;
+	int ret = fl_pipeline_flow_mod_text(fl_switch_pipeline(ctl->sw), text, NULL, FL_FLOW_ADD,
+					    err, errlen);
 
-	ret = fl_flow_parse_text(text, FL_FLOW_ADD, resolver(ctl), &specs, &n, err, errlen);
-	if (ret < 0)
-		return ret;
-	ret = n ? fl_pipeline_flow_mod(fl_switch_pipeline(ctl->sw), specs, n, err, errlen) : 0;
-	fl_flow_specs_free(specs, n);
 	if (ret < 0)
 		return ret;
 	*changed = (size_t)ret;

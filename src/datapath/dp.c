@@ -200,15 +200,7 @@ int fl_dp_map(struct fl_dp *dp, const struct fl_port *in, const struct fl_port *
 
 int fl_dp_add_flows(struct fl_dp *dp, const char *text, char *err, size_t errlen)
 {
-	struct fl_flow_spec *specs = NULL;
-	size_t n = 0;
-	int ret;
+	int ret = fl_pipeline_flow_mod_text(dp->pl, text, NULL, FL_FLOW_ADD, err, errlen);
 
-	ret = fl_flow_parse_text(text, FL_FLOW_ADD, fl_pipeline_port_resolver(dp->pl), &specs, &n,
-				 err, errlen);
-	if (ret < 0)
-		return ret;
-	ret = fl_pipeline_flow_mod(dp->pl, specs, n, err, errlen);
-	fl_flow_specs_free(specs, n);
 	return ret < 0 ? ret : 0;
 }

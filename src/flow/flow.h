@@ -120,15 +120,31 @@ const char *fl_flow_cmd_name(enum fl_flow_cmd cmd);
 int fl_flow_parse(const char *text, enum fl_flow_cmd cmd, const struct fl_port_resolver *res,
 		  struct fl_flow_spec *spec, char *err, size_t errlen);
 
-/* Parse flows one per line ('#' comments and blank lines skipped), all or
- * nothing. On success *specs is an aligned array of *n specs (NULL when 0)
- * for fl_flow_specs_free(). On error nothing is returned and err says
+/* Flows one per line ('#' comments and blank lines skipped), handed to
+ * fn one at a time as they are parsed: a file of a million rules never
+ * needs a million specs in memory. fn may take spec->actions (leaving
+ * them empty); the spec is uninitialised after fn returns. Parsing stops
+ * at the first bad line or the first fn error, and err says where:
+ * "line N: flow: ..." (with path: "PATH:N: ..."), fn's message after the
+ * location. Returns the number of flows, or the error. All or nothing is
+ * the caller's part (fl_pipeline_flow_mod_text undoes what fn applied). */
+typedef int (*fl_flow_spec_fn)(void *ctx, struct fl_flow_spec *spec, char *err, size_t errlen);
+long fl_flow_parse_each(const char *text, const char *path, enum fl_flow_cmd cmd,
+			const struct fl_port_resolver *res, fl_flow_spec_fn fn, void *ctx,
+			char *err, size_t errlen);
+
+/* Parse flows one per line into an array, all or nothing. On success
+ * *specs is an aligned array of *n specs (NULL when 0) for
+ * fl_flow_specs_free(). On error nothing is returned and err says
  * "line N: flow: ..." (parse_file: "PATH:N: flow: ..."). */
 int fl_flow_parse_text(const char *text, enum fl_flow_cmd cmd, const struct fl_port_resolver *res,
 		       struct fl_flow_spec **specs, size_t *n, char *err, size_t errlen);
 int fl_flow_parse_file(const char *path, enum fl_flow_cmd cmd, const struct fl_port_resolver *res,
 		       struct fl_flow_spec **specs, size_t *n, char *err, size_t errlen);
 void fl_flow_specs_free(struct fl_flow_spec *specs, size_t n);
+/* A flows file's text, NUL-terminated, to free(); NULL with errno and err
+ * ("PATH: reason", "PATH: contains a NUL byte") on failure. */
+char *fl_flow_read_file(const char *path, char *err, size_t errlen);
 
 /* Canonical text (rules above); snprintf-like: returns the length the full
  * text needs and writes what fits, NUL-terminated. */

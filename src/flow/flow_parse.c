@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/file.h"
 #include "flow/flow.h"
 #include "flow/flow_private.h"
 #include "proto/headers.h"
@@ -528,8 +527,23 @@ static int parse_line(struct fl_parse_ctx *ctx, char *p)
 int fl_flow_parse(const char *text, enum fl_flow_cmd cmd, const struct fl_port_resolver *res,
 		  struct fl_flow_spec *spec, char *err, size_t errlen)
 {
-	struct fl_parse_ctx ctx = { .err = err, .errlen = errlen, .res = res, .spec = spec };
 	char *copy;
+	int r;
+
+	copy = strdup(text);
+	if (!copy) {
+		snprintf(err, errlen, "flow: out of memory");
+		return -ENOMEM;
+	}
+	r = fl_flow_parse_buf(copy, cmd, res, spec, err, errlen);
+	free(copy);
+	return r;
+}
+
+int fl_flow_parse_buf(char *line, enum fl_flow_cmd cmd, const struct fl_port_resolver *res,
+		      struct fl_flow_spec *spec, char *err, size_t errlen)
+{
+	struct fl_parse_ctx ctx = { .err = err, .errlen = errlen, .res = res, .spec = spec };
 	int r;
 
 	if (errlen)
@@ -539,123 +553,11 @@ int fl_flow_parse(const char *text, enum fl_flow_cmd cmd, const struct fl_port_r
 		snprintf(err, errlen, "flow: unknown command %d", (int)cmd);
 		return -EINVAL;
 	}
-	copy = strdup(text);
-	if (!copy) {
-		snprintf(err, errlen, "flow: out of memory");
-		return -ENOMEM;
-	}
-	ctx.base = copy;
-	r = parse_line(&ctx, copy);
-	free(copy);
+	ctx.base = line;
+	r = parse_line(&ctx, line);
 	if (r == -ENOMEM && errlen && !err[0])
 		snprintf(err, errlen, "flow: out of memory");
 	if (r)
 		fl_flow_spec_uninit(spec);
-	return r;
-}
-
-/* --- many flows --- */
-
-void fl_flow_specs_free(struct fl_flow_spec *specs, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		fl_flow_spec_uninit(&specs[i]);
-	free(specs);
-}
-
-/* Grow an aligned array (realloc() would not keep the alignment). */
-static int specs_grow(struct fl_flow_spec **specs, size_t n, size_t *cap)
-{
-	size_t ncap = *cap ? *cap * 2 : 16;
-	struct fl_flow_spec *ns = aligned_alloc(FL_CACHE_LINE, ncap * sizeof(*ns));
-
-	if (!ns)
-		return -ENOMEM;
-	if (n)
-		memcpy(ns, *specs, n * sizeof(*ns));
-	free(*specs);
-	*specs = ns;
-	*cap = ncap;
-	return 0;
-}
-
-static int parse_lines(const char *text, const char *path, enum fl_flow_cmd cmd,
-		       const struct fl_port_resolver *res, struct fl_flow_spec **specs_out,
-		       size_t *n_out, char *err, size_t errlen)
-{
-	struct fl_flow_spec *specs = NULL;
-	size_t n = 0, cap = 0, lineno = 0;
-	char msg[1024];
-	int r = 0;
-
-	*specs_out = NULL;
-	*n_out = 0;
-	while (*text) {
-		size_t len = strcspn(text, "\n");
-		const char *s = text + strspn(text, " \t\r");
-		char *line;
-
-		lineno++;
-		if (*s == '#' || s >= text + len) {
-			text += len + (text[len] != '\0');
-			continue;
-		}
-		line = strndup(text, len);
-		text += len + (text[len] != '\0');
-		if (!line || (n == cap && specs_grow(&specs, n, &cap))) {
-			free(line);
-			snprintf(msg, sizeof(msg), "flow: out of memory");
-			r = -ENOMEM;
-			break;
-		}
-		r = fl_flow_parse(line, cmd, res, &specs[n], msg, sizeof(msg));
-		free(line);
-		if (r)
-			break;
-		n++;
-	}
-	if (r) {
-		if (path)
-			snprintf(err, errlen, "%s:%zu: %s", path, lineno, msg);
-		else
-			snprintf(err, errlen, "line %zu: %s", lineno, msg);
-		fl_flow_specs_free(specs, n);
-		return r;
-	}
-	*specs_out = specs;
-	*n_out = n;
-	return 0;
-}
-
-int fl_flow_parse_text(const char *text, enum fl_flow_cmd cmd, const struct fl_port_resolver *res,
-		       struct fl_flow_spec **specs, size_t *n, char *err, size_t errlen)
-{
-	return parse_lines(text, NULL, cmd, res, specs, n, err, errlen);
-}
-
-int fl_flow_parse_file(const char *path, enum fl_flow_cmd cmd, const struct fl_port_resolver *res,
-		       struct fl_flow_spec **specs, size_t *n, char *err, size_t errlen)
-{
-	size_t len = 0;
-	char *buf;
-	int r;
-
-	*specs = NULL;
-	*n = 0;
-	buf = fl_read_file(path, &len);
-	if (!buf) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return r;
-	}
-	if (strlen(buf) != len) {
-		snprintf(err, errlen, "%s: contains a NUL byte", path);
-		free(buf);
-		return -EINVAL;
-	}
-	r = parse_lines(buf, path, cmd, res, specs, n, err, errlen);
-	free(buf);
 	return r;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/compiler.h"
+#include "flow/flow.h"
 
 struct fl_sbuf {
 	char *buf;
@@ -55,8 +56,6 @@ const struct fl_field *fl_ofpact_mod_field(const char *name);
 /* State of one flow's parse: flow_parse.c parses the match and the flow-mod
  * fields, flow_parse_actions.c the actions. Text is a writable copy whose
  * tokens are NUL-terminated in place; columns count from base. */
-struct fl_flow_spec;
-struct fl_port_resolver;
 struct fl_parse_ctx {
 	const char *base;
 	char *err;
@@ -75,6 +74,10 @@ int fl_parse_uint(const struct fl_parse_ctx *ctx, const char *what, const char *
 /* Parse the text after "actions=" into ctx->spec->actions, checking each
  * action against the (complete) match and table. */
 int fl_parse_actions(struct fl_parse_ctx *ctx, char *text);
+
+/* fl_flow_parse on a line the parser may cut up in place (no copy). */
+int fl_flow_parse_buf(char *line, enum fl_flow_cmd cmd, const struct fl_port_resolver *res,
+		      struct fl_flow_spec *spec, char *err, size_t errlen);
 
 /* User text quoted in messages is cut at this many characters. */
 #define FL_QUOTE_MAX 100

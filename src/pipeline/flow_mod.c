@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/heap.h"
 #include "core/time.h"
 #include "pipeline/pipeline_private.h"
 #include "proto/headers.h"
@@ -46,7 +47,8 @@ struct fm_batch {
 	struct fm_change *log;
 	size_t n_log, cap_log;
 	size_t changes;
-	size_t index; /* 1-based spec number, for messages */
+	size_t index; /* 1-based spec number, for messages (0: none) */
+	size_t applied;
 	char *err;
 	size_t errlen;
 	uint8_t deferred[(FL_PIPELINE_TABLES + 7) / 8];
@@ -60,7 +62,7 @@ static int fm_fail(struct fm_batch *b, int code, const char *fmt, ...)
 
 	if (!b->errlen)
 		return code;
-	n = snprintf(b->err, b->errlen, "flow %zu: ", b->index);
+	n = b->index ? snprintf(b->err, b->errlen, "flow %zu: ", b->index) : 0;
 	if (n >= 0 && (size_t)n < b->errlen) {
 		va_start(ap, fmt);
 		vsnprintf(b->err + n, b->errlen - (size_t)n, fmt, ap);
@@ -498,6 +500,53 @@ static void publish_tables(struct fm_batch *b)
 			fl_cls_publish(b->pl->tables[t].cls);
 }
 
+static void batch_begin(struct fm_batch *b, struct fl_pipeline *pl, char *err, size_t errlen)
+{
+	memset(b, 0, sizeof(*b));
+	b->pl = pl;
+	b->err = err;
+	b->errlen = errlen;
+	if (errlen)
+		err[0] = '\0';
+	b->version = pl->rules_version + 1;
+	b->now = fl_time_ns();
+}
+
+static int batch_apply(struct fm_batch *b, const struct fl_flow_spec *spec)
+{
+	if (b->applied++ % 4096 == 0)
+		fl_heap_advise(); /* a new heap step, advised while mostly untouched */
+	switch ((enum fl_flow_cmd)spec->command) {
+	case FL_FLOW_ADD:
+		return apply_add(b, spec);
+	case FL_FLOW_MODIFY:
+	case FL_FLOW_MODIFY_STRICT:
+		return apply_modify(b, spec);
+	case FL_FLOW_DELETE:
+	case FL_FLOW_DELETE_STRICT:
+		return apply_delete(b, spec);
+	}
+	return fm_fail(b, -EINVAL, "unknown command %u", spec->command);
+}
+
+/* Step 3, or the undo of step 2 when r is an error. */
+static int batch_end(struct fm_batch *b, int r)
+{
+	if (r)
+		rollback(b);
+	else
+		commit(b);
+	publish_tables(b);
+	free(b->log);
+	if (r)
+		return r;
+	if (b->changes) {
+		fl_pl_publish(b->pl, b->version);
+		fl_pl_collect(b->pl, true);
+	}
+	return (int)(b->changes > INT32_MAX ? INT32_MAX : b->changes);
+}
+
 int fl_pipeline_flow_mod(struct fl_pipeline *pl, const struct fl_flow_spec *specs, size_t n,
 			 char *err, size_t errlen)
 {
@@ -505,49 +554,43 @@ int fl_pipeline_flow_mod(struct fl_pipeline *pl, const struct fl_flow_spec *spec
 	size_t i;
 	int r = 0;
 
-	memset(&b, 0, sizeof(b));
-	b.pl = pl;
-	b.err = err;
-	b.errlen = errlen;
-	if (errlen)
-		err[0] = '\0';
+	batch_begin(&b, pl, err, errlen);
 	for (i = 0; i < n; i++) {
 		b.index = i + 1;
 		r = check_spec(&b, &specs[i]);
 		if (r)
 			return r;
 	}
-	b.version = pl->rules_version + 1;
-	b.now = fl_time_ns();
 	for (i = 0; i < n && !r; i++) {
 		b.index = i + 1;
-		switch ((enum fl_flow_cmd)specs[i].command) {
-		case FL_FLOW_ADD:
-			r = apply_add(&b, &specs[i]);
-			break;
-		case FL_FLOW_MODIFY:
-		case FL_FLOW_MODIFY_STRICT:
-			r = apply_modify(&b, &specs[i]);
-			break;
-		case FL_FLOW_DELETE:
-		case FL_FLOW_DELETE_STRICT:
-			r = apply_delete(&b, &specs[i]);
-			break;
-		}
+		r = batch_apply(&b, &specs[i]);
 	}
-	if (r)
-		rollback(&b);
-	else
-		commit(&b);
-	publish_tables(&b);
-	free(b.log);
-	if (r)
-		return r;
-	if (b.changes) {
-		fl_pl_publish(pl, b.version);
-		fl_pl_collect(pl, true);
-	}
-	return (int)(b.changes > INT32_MAX ? INT32_MAX : b.changes);
+	return batch_end(&b, r);
+}
+
+/* One spec of a text, checked and applied at once; the caller's message
+ * gets the line number, so no "flow N: " here. */
+static int apply_streamed(void *ctx, struct fl_flow_spec *spec, char *err, size_t errlen)
+{
+	struct fm_batch *b = ctx;
+	int r;
+
+	b->err = err;
+	b->errlen = errlen;
+	r = check_spec(b, spec);
+	return r ? r : batch_apply(b, spec);
+}
+
+int fl_pipeline_flow_mod_text(struct fl_pipeline *pl, const char *text, const char *path,
+			      enum fl_flow_cmd cmd, char *err, size_t errlen)
+{
+	struct fm_batch b;
+	long r;
+
+	batch_begin(&b, pl, err, errlen);
+	r = fl_flow_parse_each(text, path, cmd, fl_pipeline_port_resolver(pl), apply_streamed, &b,
+			       err, errlen);
+	return batch_end(&b, r < 0 ? (int)r : 0);
 }
 
 /* --- timeouts --- */

@@ -126,6 +126,12 @@ const struct fl_port_resolver *fl_pipeline_port_resolver(const struct fl_pipelin
  * spec), -EEXIST (overlap), -ENOMEM. */
 int fl_pipeline_flow_mod(struct fl_pipeline *pl, const struct fl_flow_spec *specs, size_t n,
 			 char *err, size_t errlen);
+/* The same for flows text (one per line, all of command cmd), parsed and
+ * applied one line at a time, so a big file never needs all its specs in
+ * memory; all or nothing as above. err names the line ("PATH:N: ..." or
+ * "line N: ..."). */
+int fl_pipeline_flow_mod_text(struct fl_pipeline *pl, const char *text, const char *path,
+			      enum fl_flow_cmd cmd, char *err, size_t errlen);
 
 int fl_pipeline_set_miss(struct fl_pipeline *pl, unsigned table, enum fl_table_miss miss);
 enum fl_table_miss fl_pipeline_get_miss(const struct fl_pipeline *pl, unsigned table);

@@ -802,6 +802,61 @@ static void test_match_format_alone(void **state)
 
 /* --- files --- */
 
+/* Streaming: each flow reaches the callback as it is parsed, in order;
+ * the callback's error stops the parse and gets the line number. */
+struct seen {
+	unsigned n, stop_at;
+	uint16_t prio[8];
+};
+
+static int see_flow(void *ctx, struct fl_flow_spec *spec, char *err, size_t errlen)
+{
+	struct seen *s = ctx;
+
+	if (++s->n == s->stop_at) {
+		snprintf(err, errlen, "no room for priority %u", spec->priority);
+		return -ENOSPC;
+	}
+	if (s->n <= 8)
+		s->prio[s->n - 1] = spec->priority;
+	if (s->n == 2) { /* taking the actions is allowed */
+		fl_ofpacts_uninit(&spec->actions);
+		fl_ofpacts_init(&spec->actions);
+	}
+	return 0;
+}
+
+static void test_flow_parse_each(void **state)
+{
+	const char *text = "priority=1,actions=drop\n# two\n\npriority=2,ip,actions=output:1\n"
+			   "priority=3,actions=output:2\n";
+	struct seen s = {0, 0, {0}};
+	char err[256];
+
+	(void)state;
+	assert_int_equal(fl_flow_parse_each(text, NULL, FL_FLOW_ADD, NULL, see_flow, &s, err,
+					    sizeof(err)), 3);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.prio[0], 1);
+	assert_int_equal(s.prio[1], 2);
+	assert_int_equal(s.prio[2], 3);
+
+	memset(&s, 0, sizeof(s));
+	s.stop_at = 2;
+	assert_int_equal(fl_flow_parse_each(text, "f.flows", FL_FLOW_ADD, NULL, see_flow, &s, err,
+					    sizeof(err)), -ENOSPC);
+	assert_string_equal(err, "f.flows:4: no room for priority 2");
+	assert_int_equal(s.n, 2);
+
+	/* A bad line: the flows before it were handed on, none after. */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(fl_flow_parse_each("priority=1,actions=drop\nbad\npriority=3,actions=drop\n",
+					    NULL, FL_FLOW_ADD, NULL, see_flow, &s, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "line 2: flow: unknown keyword 'bad' at column 1");
+	assert_int_equal(s.n, 1);
+}
+
 static void test_flow_files(void **state)
 {
 	struct fl_flow_spec *specs;
@@ -1012,6 +1067,7 @@ int main(void)
 		cmocka_unit_test(test_match_errors),
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_match_format_alone),
+		cmocka_unit_test(test_flow_parse_each),
 		cmocka_unit_test(test_flow_files),
 		cmocka_unit_test(test_ofpacts_check),
 		cmocka_unit_test(test_format_truncation),

@@ -476,6 +476,60 @@ static void batch_all_or_nothing(void **state)
 	fl_pipeline_destroy(pl);
 }
 
+/* Flows text, parsed and applied a line at a time: a bad line (parse or
+ * apply) undoes the lines before it, names its line, and publishes
+ * nothing; a good text is one version. */
+static void text_all_or_nothing(void **state)
+{
+	struct fl_pipeline *pl = mk();
+	static const char *const bad[] = {
+		/* parse error on line 4, after three lines were applied */
+		"priority=5,ip actions=output:1\n# comment\n\npriority=6,tcp actions=output:2\n"
+		"priority=7,ip,nw_dst=1.2.3.4 actions=output:3\npriority=8,frob=1 actions=drop\n",
+		/* apply error (overlap) on line 3 */
+		"priority=5,ip actions=output:1\npriority=6,tcp actions=output:2\n"
+		"check_overlap,priority=5,ip,nw_src=1.0.0.0/8 actions=drop\n",
+		/* check error (goto backwards) on line 2 */
+		"table=2,priority=5,ip actions=output:1\ntable=2,actions=goto_table:1\n",
+	};
+	static const char *const where[] = {
+		"line 6: flow: unknown field 'frob' at column 12",
+		"flows.txt:3: overlaps 'priority=5,ip actions=output:1' in table 0",
+		"line 2: flow: goto_table:1 must go to a later table",
+	};
+	char err[512], before[8192];
+	uint64_t v;
+	unsigned i;
+
+	(void)state;
+	add(pl, "priority=5,ip actions=output:4");
+	snprintf(before, sizeof(before), "%s", dump(pl, false));
+	v = fl_pipeline_version(pl);
+	for (i = 0; i < 3; i++) {
+		int r = fl_pipeline_flow_mod_text(pl, bad[i], i == 1 ? "flows.txt" : NULL,
+						  FL_FLOW_ADD, err, sizeof(err));
+
+		assert_true(r < 0);
+		assert_contains(err, where[i]);
+		assert_string_equal(dump(pl, false), before);
+		assert_int_equal(fl_pipeline_version(pl), v);
+	}
+	/* Later lines see earlier ones: add then delete leaves nothing new. */
+	assert_int_equal(fl_pipeline_flow_mod_text(pl, "priority=9,udp actions=output:1\n"
+						       "priority=10,udp,tp_dst=53 actions=output:2\n",
+						   NULL, FL_FLOW_ADD, err, sizeof(err)), 2);
+	assert_int_equal(fl_pipeline_version(pl), v + 1);
+	assert_int_equal(fl_pipeline_flow_mod_text(pl, "udp\n", NULL, FL_FLOW_DELETE, err,
+						   sizeof(err)), 2);
+	assert_string_equal(dump(pl, false), before);
+	/* Nothing but comments: no change, no new version. */
+	v = fl_pipeline_version(pl);
+	assert_int_equal(fl_pipeline_flow_mod_text(pl, "# nothing\n\n", NULL, FL_FLOW_ADD, err,
+						   sizeof(err)), 0);
+	assert_int_equal(fl_pipeline_version(pl), v);
+	fl_pipeline_destroy(pl);
+}
+
 static void batch_sees_itself(void **state)
 {
 	struct fl_pipeline *pl = mk();
@@ -1664,6 +1718,7 @@ int main(void)
 		cmocka_unit_test(delete_filters),
 		cmocka_unit_test(batch_all_or_nothing),
 		cmocka_unit_test(batch_sees_itself),
+		cmocka_unit_test(text_all_or_nothing),
 		cmocka_unit_test(refused_specs),
 		cmocka_unit_test(timeouts),
 		cmocka_unit_test(dump_filter_and_stats),
