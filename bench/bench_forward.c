@@ -9,6 +9,7 @@
  *   pipeline                --pcap FILE --flows FILE
  *   pipeline-1flow          64 B UDP, 1 flow, 1 rule
  *   pipeline-10kflows       10,000 flows, 1 rule
+ *   pipeline-acl-10k        10,000 flows through the ACL below
  *   pipeline-acl-100k       100,000 flows through a 1,000-rule ACL over ten
  *                           masks (source and destination prefixes, ports)
  *   pipeline-1mflows        1,000,000 flows, 1 rule: the EMC thrashes
@@ -305,17 +306,28 @@ static char *acl_text(void)
 	return t;
 }
 
-static void *acl_setup(const struct bench_opts *o)
+static void *acl_flows_setup(unsigned flows)
 {
 	char *rules = acl_text();
 	void *s;
 
-	(void)o;
 	if (!rules)
 		return NULL;
-	s = gen_setup(100000, rules, 0);
+	s = gen_setup(flows, rules, 0);
 	free(rules);
 	return s;
+}
+
+static void *acl_setup(const struct bench_opts *o)
+{
+	(void)o;
+	return acl_flows_setup(100000);
+}
+
+static void *acl_10k_setup(const struct bench_opts *o)
+{
+	(void)o;
+	return acl_flows_setup(10000);
 }
 
 static void fwd_stats(void *state, char *buf, size_t size)
@@ -434,6 +446,8 @@ const struct bench_scenario bench_forward_scenarios[] = {
 	 fwd_run, fwd_teardown, fwd_stats},
 	{"pipeline-10kflows", "packet", "64 B UDP, 10,000 flows, 1 rule", tenk_setup, fwd_run,
 	 fwd_teardown, fwd_stats},
+	{"pipeline-acl-10k", "packet", "64 B UDP, 10,000 flows, the same ACL",
+	 acl_10k_setup, fwd_run, fwd_teardown, fwd_stats},
 	{"pipeline-acl-100k", "packet", "64 B UDP, 100,000 flows, a 1,000-rule ACL of 10 masks",
 	 acl_setup, fwd_run, fwd_teardown, fwd_stats},
 	{"pipeline-1mflows", "packet", "64 B UDP, 1,000,000 flows, 1 rule (EMC thrashing)",

@@ -6,6 +6,8 @@
 # written by flowlane's gen port, the flows flowlane-bench's gen scenarios use):
 #   1flow      1 flow,          rule in_port=1,actions=output:2
 #   10kflows   10,000 flows,    the same rule
+#   acl-10k    10,000 flows,    flowlane-bench's 1,000-rule ACL (acl_text() in
+#                               bench/bench_forward.c, ported to python3 below)
 #   acl-100k   100,000 flows,   flowlane-bench's 1,000-rule ACL (acl_text() in
 #                               bench/bench_forward.c, ported to python3 below)
 #   1mflows    1,000,000 flows, one rule (flowlane only, see below)
@@ -26,9 +28,16 @@
 # the core alone) and the rules reset with del-flows + revalidator/purge
 # (dpctl/del-flows leaves stale state: REFERENCE.md 11).
 # Install rate: wall time of 'ovs-ofctl add-flows br0 FILE' (which waits for
-# vswitchd) against 'flowlane run -q -p a=null: --flows FILE' (loads, then exits:
-# null is at eof), both including process start, both on the non-PMD core;
-# plus the growth of ovs-vswitchd's RSS per rule (first install of the run).
+# vswitchd) against, for flowlane, (a) 'flowlane run -q -p a=null: --flows
+# FILE' (process start, load, exit: null is at eof) and (b) 'flowctl
+# add-flows FILE' into a running flowlane daemon (which also writes its state
+# file, fsync'd, before it answers), all on the non-PMD core; plus the growth
+# of ovs-vswitchd's RSS per rule (first install of the run).
+# Megaflows depend on how long OVS keeps them: its revalidators expire a
+# megaflow idle for max-idle (10 s by default) and cap the datapath at a
+# dynamic flow limit (starting at 10,000, +1,000 per round while dumps are
+# fast). --ovs-max-idle MS and a long --warmup let OVS reach its steady
+# state on the ACL workloads, to compare megaflow counts on equal terms.
 # 1mflows has no OVS figure: net_pcap with infinite_rx holds the whole file in
 # mbufs, OVS's shared mempool has 262,144, so the port fails to come up.
 set -euo pipefail
@@ -39,7 +48,8 @@ Usage: $0 [--runs N] [--seconds S] [--warmup S] [--only LIST] [--core C] [--json
   --runs N      runs per side and workload, median reported (default 3)
   --seconds S   measured seconds per run (default 3)
   --warmup S    seconds of traffic before OVS is measured (default 3)
-  --only LIST   comma-separated subset of: 1flow,10kflows,acl-100k,1mflows,install
+  --ovs-max-idle MS  OVS's other_config:max-idle (default: OVS's own, 10000)
+  --only LIST   comma-separated subset of: 1flow,10kflows,acl-10k,acl-100k,1mflows,install
   --core C      the forwarding core for OVS's PMD and flowlane-bench (default 1)
   --json        one JSON object instead of the table
   --keep        leave OVS running at the end (prints how to reach and stop it)
@@ -51,7 +61,7 @@ EOF
 die() { echo "compare-ovs: $*" >&2; exit 1; }
 note() { echo "compare-ovs: $*" >&2; }
 
-runs=3 secs=3 warm=3 only='' json=0 keep=0 core=1
+runs=3 secs=3 warm=3 only='' json=0 keep=0 core=1 max_idle=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--runs) runs=${2:?--runs needs a value}; shift 2 ;;
@@ -59,6 +69,7 @@ while [ $# -gt 0 ]; do
 	--warmup) warm=${2:?--warmup needs a value}; shift 2 ;;
 	--only) only=${2:?--only needs a list}; shift 2 ;;
 	--core) core=${2:?--core needs a value}; shift 2 ;;
+	--ovs-max-idle) max_idle=${2:?--ovs-max-idle needs a value}; shift 2 ;;
 	--json) json=1; shift ;;
 	--keep) keep=1; shift ;;
 	-h | --help) usage; exit 0 ;;
@@ -69,7 +80,8 @@ done
 [[ $secs =~ ^[1-9][0-9]?$ ]] || die "--seconds: 1 to 60 (whole seconds)"
 [ "$secs" -le 60 ] || die "--seconds: 1 to 60"
 [[ $warm =~ ^[0-9]+$ ]] || die "--warmup: whole seconds"
-all="1flow 10kflows acl-100k 1mflows install"
+[[ -z $max_idle || $max_idle =~ ^[1-9][0-9]*$ ]] || die "--ovs-max-idle: milliseconds"
+all="1flow 10kflows acl-10k acl-100k 1mflows install"
 wanted=${only//,/ }
 wanted=${wanted:-$all}
 for w in $wanted; do [[ " $all " == *" $w "* ]] || die "--only: unknown workload '$w' (one of: $all)"; done
@@ -82,13 +94,13 @@ taskset -pc "$main_core" $$ >/dev/null # this script, ovsdb and OVS's main threa
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${FLOWLANE_BUILD:-$root/build/release}
-bench=$build/bench/flowlane-bench flowlane=$build/tools/flowlane
+bench=$build/bench/flowlane-bench flowlane=$build/tools/flowlane flowctl=$build/tools/flowctl
 vswitchd=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
 schema=/usr/share/openvswitch/vswitch.ovsschema
 
 # --- prerequisites --------------------------------------------------------------
 [ "$(id -u)" -eq 0 ] || die "not running as root: root is needed for apt-get, hugepages and DPDK; run it with sudo"
-[[ -x $bench && -x $flowlane ]] || die "flowlane is not built: cd $root &&" \
+[[ -x $bench && -x $flowlane && -x $flowctl ]] || die "flowlane is not built: cd $root &&" \
 	"meson setup build/release --buildtype=release && ninja -C build/release"
 command -v python3 >/dev/null || die "python3 is needed (it writes the ACL)"
 libs=$(ldconfig -p)
@@ -102,7 +114,7 @@ if awk -v l="$load" 'BEGIN {exit !(l > 0.7)}'; then note "load average $load: ot
 
 # --- state and cleanup ------------------------------------------------------------
 tmp=$(mktemp -d /tmp/compare-ovs.XXXXXX)
-run=$tmp/run prefix=cmpovs$$ db_pid='' vs_pid='' old_nr='' dpdk_dir=/var/run/dpdk
+run=$tmp/run prefix=cmpovs$$ db_pid='' vs_pid='' fl_pid='' old_nr='' dpdk_dir=/var/run/dpdk
 [ ! -d $dpdk_dir ] || dpdk_dir='' # vswitchd creates it; remove it at the end only if so
 mkdir -p "$run" "$tmp/huge"
 # the netdev datapath leaves tap devices for itself and the bridge behind
@@ -127,6 +139,7 @@ cleanup() {
 	fi
 	[ -z "$vs_pid" ] || { appctl exit >/dev/null 2>&1 || true; stop_pid "$vs_pid"; }
 	[ -z "$db_pid" ] || stop_pid "$db_pid"
+	[ -z "$fl_pid" ] || stop_pid "$fl_pid"
 	for l in ovs-netdev br0; do
 		[[ $had_links == *" $l "* ]] || ip link del "$l" 2>/dev/null || true
 	done
@@ -204,6 +217,7 @@ for ((i = 0; i < 600; i++)); do
 	sleep 0.1
 done
 vsctl add-br br0 -- set bridge br0 datapath_type=netdev
+[ -z "$max_idle" ] || vsctl set Open_vSwitch . other_config:max-idle="$max_idle"
 alive() { kill -0 "$vs_pid" 2>/dev/null || { tail -n 20 "$run/vswitchd.log" >&2; die "ovs-vswitchd died"; }; }
 reset_flows() { ofctl del-flows br0; appctl revalidator/purge >/dev/null; }
 port_count() { ofctl dump-ports br0 "$1" | awk -v w="$2" '{for (i = 1; i <= NF; i++) if ($i ~ "^pkts=") {
@@ -260,6 +274,7 @@ for w in $all; do
 	case $w in
 	1flow) nf=1 flows=$tmp/one.flows rules=1 ;;
 	10kflows) nf=10000 flows=$tmp/one.flows rules=1 ;;
+	acl-10k) nf=10000 flows=$tmp/acl.flows rules=1001 ;;
 	acl-100k) nf=100000 flows=$tmp/acl.flows rules=1001 ;;
 	1mflows) nf=1000000 flows=$tmp/one.flows rules=1 ;;
 	esac
@@ -291,7 +306,13 @@ inst=''
 if [[ " $wanted " == *" install "* ]]; then
 	n=$(wc -l <"$tmp/install.flows")
 	vm_rss() { awk '/^VmRSS/ {print $2}' "/proc/$vs_pid/status"; }
-	oi=() orss=() fi_=()
+	oi=() orss=() fi_=() fd=()
+	# the flowlane daemon, with its own socket and state file, on the non-PMD core
+	fsock=$tmp/fl.sock
+	"$flowlane" -q --socket "$fsock" --state "$tmp/fl-state.json" --workers 1 &
+	fl_pid=$!
+	for ((i = 0; i < 100; i++)); do [ -S "$fsock" ] && break; sleep 0.1; done
+	"$flowctl" --socket "$fsock" add-port a null: >/dev/null || die "flowlane daemon did not start"
 	for ((r = 1; r <= runs; r++)); do
 		reset_flows
 		rss0=$(vm_rss) t0=$(now)
@@ -305,17 +326,26 @@ if [[ " $wanted " == *" install "* ]]; then
 		timeout 600 "$flowlane" run -q -p a=null: --flows "$tmp/install.flows" || die "flowlane could not load the rules"
 		t1=$(now)
 		fi_+=("$(awk -v n="$n" -v s="$t0" -v e="$t1" 'BEGIN {printf "%.0f", n / (e - s)}')")
-		note "install run $r/$runs: OVS ${oi[-1]} rules/s (+${orss[-1]} B RSS/rule), flowlane ${fi_[-1]} rules/s"
+		t0=$(now)
+		timeout 600 "$flowctl" --socket "$fsock" add-flows "$tmp/install.flows" >/dev/null ||
+			die "flowctl add-flows failed"
+		t1=$(now)
+		fd+=("$(awk -v n="$n" -v s="$t0" -v e="$t1" 'BEGIN {printf "%.0f", n / (e - s)}')")
+		"$flowctl" --socket "$fsock" del-flows >/dev/null
+		note "install run $r/$runs: OVS ${oi[-1]} rules/s (+${orss[-1]} B RSS/rule)," \
+			"flowlane run ${fi_[-1]} rules/s, flowctl add-flows ${fd[-1]} rules/s"
 	done
-	oi_m=$(med "${oi[@]}") fi_m=$(med "${fi_[@]}")
+	stop_pid "$fl_pid"
+	fl_pid=''
+	oi_m=$(med "${oi[@]}") fi_m=$(med "${fi_[@]}") fd_m=$(med "${fd[@]}")
 	# RSS: the first install only; later ones reuse the heap freed by del-flows
-	inst="$n $oi_m ${orss[0]} $fi_m $(ratio "$fi_m" "$oi_m")"
+	inst="$n $oi_m ${orss[0]} $fi_m $(ratio "$fi_m" "$oi_m") $fd_m $(ratio "$fd_m" "$oi_m")"
 fi
 
 # --- report -------------------------------------------------------------------------
 if [ "$json" = 1 ]; then
-	printf '{"runs":%d,"seconds":%d,"warmup":%d,"core":%d,"ovs_version":"%s","workloads":[' \
-		"$runs" "$secs" "$warm" "$core" "$("$vswitchd" --version | awk 'NR == 1 {print $NF}')"
+	printf '{"runs":%d,"seconds":%d,"warmup":%d,"ovs_max_idle_ms":%s,"core":%d,"ovs_version":"%s","workloads":[' \
+		"$runs" "$secs" "$warm" "${max_idle:-null}" "$core" "$("$vswitchd" --version | awk 'NR == 1 {print $NF}')"
 	sep=''
 	for l in "${results[@]}"; do
 		# shellcheck disable=SC2086 # one field per word
@@ -333,14 +363,15 @@ if [ "$json" = 1 ]; then
 	done
 	printf ']'
 	if [ -n "$inst" ]; then
-		read -r n a b c d <<<"$inst"
+		read -r n a b c d e f <<<"$inst"
 		printf ',"install":{"rules":%s,"ovs":{"rules_per_s":%s,"rss_bytes_per_rule":%s},' "$n" "$a" "$b"
-		printf '"flowlane":{"rules_per_s":%s},"ratio":%s}' "$c" "$d"
+		printf '"flowlane":{"rules_per_s":%s},"ratio":%s,' "$c" "$d"
+		printf '"flowlane_daemon":{"rules_per_s":%s},"daemon_ratio":%s}' "$e" "$f"
 	fi
 	printf '}\n'
 else
 	echo "64 B UDP frames; OVS $("$vswitchd" --version | awk 'NR == 1 {print $NF}') netdev datapath, 1 PMD;" \
-		"flowlane-bench pipeline; both on core $core; median of $runs runs x ${secs} s (OVS after ${warm} s warm-up)"
+		"flowlane-bench pipeline; both on core $core; median of $runs runs x ${secs} s (OVS after ${warm} s warm-up${max_idle:+, max-idle $max_idle ms})"
 	printf '%-9s %7s %5s | %8s %8s %9s | %8s %8s %9s | %8s\n' workload flows rules "OVS Mpps" "cyc/pkt" \
 		megaflows "fl Mpps" "cyc/pkt" megaflows "fl/OVS"
 	for l in "${results[@]}"; do
@@ -357,8 +388,9 @@ else
 			"frame of the file and OVS's shared mempool has 262,144)"
 	done
 	if [ -n "$inst" ]; then
-		read -r n a b c d <<<"$inst"
+		read -r n a b c d e f <<<"$inst"
 		printf 'install %d rules: OVS %.0f rules/s (ovs-ofctl add-flows, +%s B RSS/rule),' "$n" "$a" "$b"
-		printf ' flowlane %.0f rules/s (flowlane run --flows), flowlane/OVS %s\n' "$c" "$d"
+		printf ' flowlane %.0f rules/s (flowlane run --flows), flowlane/OVS %s;' "$c" "$d"
+		printf ' flowlane daemon %.0f rules/s (flowctl add-flows), flowlane/OVS %s\n' "$e" "$f"
 	fi
 fi
