@@ -48,6 +48,7 @@ static int flow_mod_one(struct ctl_call *c, enum fl_flow_cmd cmd, const char *te
 	if (ret < 0)
 		return ret;
 	c->changed = ret > 0;
+	c->flows_only = true;
 	fl_jw_ku64(c->res, "changed", (uint64_t)ret);
 	return 0;
 }
@@ -73,6 +74,7 @@ int ctl_cmd_add_flows(struct ctl_call *c)
 	if (ret < 0)
 		return ret;
 	c->changed = changed > 0;
+	c->flows_only = true;
 	fl_jw_ku64(c->res, "changed", changed);
 	return 0;
 }
@@ -203,11 +205,9 @@ struct snap {
 	int ret;
 };
 
-static void snap_flow(const struct fl_rule_info *info, void *arg)
+char *ctl_state_flow_text(const struct fl_flow_spec *spec, char *buf, size_t size)
 {
-	struct snap *sn = arg;
-	struct fl_flow_spec s = *info->spec;
-	char buf[2048], *text;
+	struct fl_flow_spec s = *spec;
 
 	/* instructions to the flow-mod, not properties of the rule: a rule
 	 * restored with check_overlap could be refused by a neighbour it was
@@ -215,7 +215,15 @@ static void snap_flow(const struct fl_rule_info *info, void *arg)
 	s.flags &= (uint16_t)~(FL_FLOW_CHECK_OVERLAP | FL_FLOW_RESET_COUNTS);
 	if (!s.flags)
 		s.given &= ~FL_FLOW_GIVEN_FLAGS;
-	text = format_text(fmt_flow, &s, 0, buf, sizeof(buf));
+	return format_text(fmt_flow, &s, 0, buf, size);
+}
+
+static void snap_flow(const struct fl_rule_info *info, void *arg)
+{
+	struct snap *sn = arg;
+	char buf[2048], *text;
+
+	text = ctl_state_flow_text(info->spec, buf, sizeof(buf));
 	if (!text || fl_ctl_state_add_flow(sn->st, text))
 		sn->ret = -ENOMEM;
 	if (text && text != buf)

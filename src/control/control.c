@@ -228,8 +228,7 @@ void fl_control_request(struct fl_control *ctl, struct fl_ctl_session *s, const 
 		goto out;
 	}
 	if (c.changed) {
-		ctl->save_pending = true;
-		if (ctl->state_path && fl_control_save(ctl, c.err, sizeof(c.err)) < 0) {
+		if (ctl_persist(ctl, c.flows_only, c.err, sizeof(c.err)) < 0) {
 			/* the change is live but not durable: say so, and keep
 			 * trying from the tick */
 			snprintf(msg, sizeof(msg), "%s: applied, but the state file was not saved "
@@ -257,34 +256,15 @@ int ctl_cmd_version(struct ctl_call *c)
 	return 0;
 }
 
-int fl_control_save(struct fl_control *ctl, char *err, size_t errlen)
-{
-	struct fl_ctl_state st;
-	int ret;
-
-	if (!ctl->state_path) {
-		ctl->save_pending = false;
-		return 0;
-	}
-	fl_ctl_state_init(&st);
-	ret = ctl_state_snapshot(ctl, &st);
-	if (ret < 0)
-		snprintf(err, errlen, "out of memory");
-	else
-		ret = fl_ctl_state_save(ctl->state_path, &st, err, errlen);
-	fl_ctl_state_clear(&st);
-	ctl->last_save_ns = fl_time_ns();
-	if (ret == 0)
-		ctl->save_pending = false;
-	return ret;
-}
-
 void fl_control_tick(struct fl_control *ctl, uint64_t now_ns)
 {
 	char err[512];
 
-	if (fl_switch_tick(ctl->sw, now_ns))
-		ctl->save_pending = true; /* flows expired (or links moved) */
+	/* Expired flows are in ctl->ops now, for the journal; links going
+	 * up or down change nothing the state file holds. */
+	fl_switch_tick(ctl->sw, now_ns);
+	if ((ctl->ops.len || ctl->ops.failed) && ctl_persist(ctl, true, err, sizeof(err)) < 0)
+		FL_LOG(FL_LOG_ERR, "saving the state: %s", err);
 	ctl_ports_retry(ctl, now_ns);
 	if (ctl->save_pending && now_ns - ctl->last_save_ns >= 1000000000ull &&
 	    fl_control_save(ctl, err, sizeof(err)) < 0)
@@ -356,6 +336,7 @@ struct fl_control *fl_control_open(const struct fl_ctl_options *opt, char *err, 
 		goto oom;
 	ctl->start_ns = fl_time_ns();
 	ctl->state_lock_fd = -1;
+	fl_ctl_journal_init(&ctl->journal);
 	if (opt->state_path) {
 		char lock[4096];
 
@@ -391,8 +372,26 @@ struct fl_control *fl_control_open(const struct fl_ctl_options *opt, char *err, 
 		snprintf(err, errlen, "state file %s: %s", opt->state_path, msg);
 		goto fail;
 	}
+	if (ctl->state_path) {
+		bool foreign = false;
+		long changes = fl_ctl_journal_replay(ctl->state_path, st.journal, ctl_journal_apply,
+						     ctl, &foreign, err, errlen);
+
+		if (changes < 0)
+			goto fail;
+		if (foreign)
+			FL_LOG(FL_LOG_WARN, "%s.journal belongs to an older state file: not replayed",
+			       ctl->state_path);
+		if (changes)
+			FL_LOG(FL_LOG_INFO, "replayed %ld flow changes from the journal", changes);
+		if (fl_ctl_journal_open(&ctl->journal, ctl->state_path, msg, sizeof(msg)) < 0) {
+			snprintf(err, errlen, "state journal: %s", msg);
+			goto fail;
+		}
+	}
 	FL_LOG(FL_LOG_INFO, "restored %u ports and %zu flows", st.n_ports, st.n_flows);
 	fl_ctl_state_clear(&st);
+	fl_pipeline_set_change_observer(fl_switch_pipeline(ctl->sw), ctl_observe_rule, ctl);
 	/* written once now: an unwritable state file is found at start, not
 	 * at the first change someone expects to survive a restart */
 	if (fl_control_save(ctl, msg, sizeof(msg)) < 0) {
@@ -405,6 +404,7 @@ oom:
 fail:
 	fl_ctl_state_clear(&st);
 	if (ctl) {
+		fl_ctl_journal_close(&ctl->journal);
 		fl_switch_destroy(ctl->sw);
 		if (ctl->state_lock_fd >= 0)
 			close(ctl->state_lock_fd);
@@ -420,8 +420,12 @@ void fl_control_close(struct fl_control *ctl)
 
 	if (!ctl)
 		return;
-	if (ctl->save_pending && fl_control_save(ctl, err, sizeof(err)) < 0)
+	if ((ctl->save_pending || ctl->ops.len || ctl->ops.failed) &&
+	    fl_control_save(ctl, err, sizeof(err)) < 0)
 		FL_LOG(FL_LOG_ERR, "saving the state at exit: %s", err);
+	fl_pipeline_set_change_observer(fl_switch_pipeline(ctl->sw), NULL, NULL);
+	fl_ctl_journal_close(&ctl->journal);
+	ctl_ops_free(ctl);
 	fl_switch_destroy(ctl->sw);
 	if (ctl->state_lock_fd >= 0)
 		close(ctl->state_lock_fd);

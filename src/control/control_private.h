@@ -26,6 +26,13 @@ struct ctl_port {
 	uint64_t next_try_ns;
 };
 
+/* Flow changes not yet on disk, as journal op lines (persist.c). */
+struct ctl_ops {
+	char *buf;
+	size_t len, cap;
+	bool failed; /* out of memory on the way: write the whole state */
+};
+
 struct fl_control {
 	struct fl_switch *sw;
 	char *state_path;               /* NULL: nothing persisted */
@@ -35,6 +42,9 @@ struct fl_control {
 	struct ctl_port ports[FL_DP_MAX_PORTS]; /* in the order they were added */
 	bool save_pending;              /* a change is not on disk yet */
 	uint64_t last_save_ns;
+	size_t state_bytes;             /* the state file's size when last written */
+	struct fl_ctl_journal journal;  /* flow changes since then */
+	struct ctl_ops ops;             /* flow changes not in either yet */
 	uint64_t start_ns;
 	struct fl_ctl_session *capturing; /* the session that runs the capture */
 };
@@ -55,6 +65,7 @@ struct ctl_call {
 	const struct fl_json *args;   /* an object (empty when none was sent) */
 	struct fl_jw *res;            /* members of the result object */
 	bool changed;                 /* the configuration changed: save */
+	bool flows_only;              /* ... and only flows: the journal will do */
 	bool stream;                  /* the handler started a stream */
 	char err[1024];
 };
@@ -93,6 +104,18 @@ int ctl_lock_file(const char *lock, const char *what, const char *path, char *er
 		  size_t errlen);
 /* The configuration as it is now, for the state file. */
 int ctl_state_snapshot(struct fl_control *ctl, struct fl_ctl_state *st);
+/* A rule's text as the state file and the journal keep it: in buf when it
+ * fits, else malloc'd (free it when != buf); NULL without memory. */
+char *ctl_state_flow_text(const struct fl_flow_spec *spec, char *buf, size_t size);
+
+/* Persistence (persist.c). */
+void ctl_observe_rule(void *arg, const struct fl_rule_info *info, bool added);
+/* fl_ctl_journal_fn for the journal at start. */
+int ctl_journal_apply(void *arg, char *ops, size_t len, char *err, size_t errlen);
+/* Make the changes so far durable before a reply: the journal when only
+ * flows changed (flows_only) and it may grow, else the whole state file. */
+int ctl_persist(struct fl_control *ctl, bool flows_only, char *err, size_t errlen);
+void ctl_ops_free(struct fl_control *ctl);
 
 /* Handlers. */
 int ctl_cmd_add_port(struct ctl_call *c);

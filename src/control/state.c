@@ -118,6 +118,8 @@ void fl_ctl_state_to_json(const struct fl_ctl_state *st, struct fl_jw *w)
 	for (f = 0; f < st->n_flows; f++)
 		fl_jw_str(w, st->flows[f]);
 	fl_jw_arr_end(w);
+	if (st->journal[0])
+		fl_jw_kstr(w, "journal", st->journal);
 	fl_jw_obj_end(w);
 	fl_jw_raw(w, "\n", 1);
 }
@@ -310,6 +312,15 @@ int fl_ctl_state_from_json(struct fl_ctl_state *st, const char *text, size_t len
 			ret = read_misses(st, v, err, errlen);
 		} else if (!strcmp(k, "ports") || !strcmp(k, "flows")) {
 			ret = read_list(st, k, v, err, errlen);
+		} else if (!strcmp(k, "journal")) {
+			const char *id = fl_json_str(v);
+
+			if (!id || strlen(id) != FL_CTL_JOURNAL_ID_LEN ||
+			    strspn(id, "0123456789abcdef") != FL_CTL_JOURNAL_ID_LEN)
+				ret = bad(err, errlen, "journal: expected %d hex digits",
+					  FL_CTL_JOURNAL_ID_LEN);
+			else
+				memcpy(st->journal, id, FL_CTL_JOURNAL_ID_LEN + 1);
 		} else {
 			ret = bad(err, errlen, "unknown key '%s'", k);
 		}

@@ -9,12 +9,15 @@
  *     "settings": {"workers": 2, "buffers": 0, "emc-entries": 0, ...},
  *     "table_miss": {"0": "normal"},
  *     "ports": [{"name": "p1", "port_no": 1, "spec": "afpacket:veth0"}],
- *     "flows": ["table=0, priority=10,ip actions=output:2", ...]
+ *     "flows": ["table=0, priority=10,ip actions=output:2", ...],
+ *     "journal": "5f0c9a1e77d2b3c4"
  *   }
  *
  * Settings hold what was configured, 0 meaning "the default" (for workers:
  * one per CPU the control thread leaves). Flows are fl_flow_format()'s
  * canonical text of each rule (table, priority, cookie, timeouts, flags).
+ * Flow changes made since the file was written are in STATE.journal, the
+ * one whose first line names the same "journal" (journal.c).
  * Reading is strict: unknown keys, wrong types, out-of-range values and
  * duplicates are errors naming the item ("ports[2].spec: missing"), never
  * skipped, so a damaged file cannot silently lose configuration.
@@ -30,6 +33,7 @@
 #include "datapath/switch.h"
 
 #define FL_CTL_STATE_VERSION 1
+#define FL_CTL_JOURNAL_ID_LEN 16
 
 /* --- settings --- */
 
@@ -68,6 +72,9 @@ struct fl_ctl_state {
 	struct fl_ctl_state_port ports[FL_DP_MAX_PORTS];
 	size_t n_flows, cap_flows;
 	char **flows;
+	/* Names the journal that goes with this state file (journal.c):
+	 * 16 hex digits, "" in a file written before journals. */
+	char journal[FL_CTL_JOURNAL_ID_LEN + 1];
 };
 
 void fl_ctl_state_init(struct fl_ctl_state *st);
@@ -91,5 +98,43 @@ int fl_ctl_state_save(const char *path, const struct fl_ctl_state *st, char *err
 /* 0 when loaded, 1 when PATH does not exist (a fresh start), or a negative
  * errno with "state file PATH: ..." in err. */
 int fl_ctl_state_load(const char *path, struct fl_ctl_state *st, char *err, size_t errlen);
+
+/* --- the journal (journal.c has the format and why) --- */
+
+/* STATE.journal, open for appending (control thread). */
+struct fl_ctl_journal {
+	int fd;       /* -1: closed */
+	size_t bytes; /* committed length */
+	bool broken;  /* a failed append could not be taken back: no appends
+		       * until a reset */
+};
+
+void fl_ctl_journal_init(struct fl_ctl_journal *j);
+/* Create or open STATE.journal for appending. 0 or a negative errno with
+ * "PATH: ..." in err. */
+int fl_ctl_journal_open(struct fl_ctl_journal *j, const char *state_path, char *err,
+			size_t errlen);
+void fl_ctl_journal_close(struct fl_ctl_journal *j);
+/* One change: ops ("+FLOW\n" / "-FLOW\n" lines) and its end, written
+ * together and fdatasync'd. 0, or a negative errno with err (the journal
+ * is as it was before, or marked broken). */
+int fl_ctl_journal_append(struct fl_ctl_journal *j, const char *ops, size_t len, char *err,
+			  size_t errlen);
+/* A new journal id for a state file about to be written. */
+void fl_ctl_journal_new_id(char id[FL_CTL_JOURNAL_ID_LEN + 1]);
+/* Start it over for the state file just written with everything in it
+ * and journal id `id`: emptied, then the id line. */
+int fl_ctl_journal_reset(struct fl_ctl_journal *j, const char *id, char *err, size_t errlen);
+
+/* Hand each complete change of STATE.journal (its op lines, NUL-terminated,
+ * without the end line) to fn, in order; a torn change at the end is
+ * ignored. Only a journal whose id line is `id` (the state file's) counts:
+ * another (the state file was replaced after it, or by hand) is skipped
+ * whole and *foreign set. Returns the number of changes (0 without a
+ * journal), or a negative errno with err naming the file and line: a line
+ * that is not an op or an end, or fn's error. */
+typedef int (*fl_ctl_journal_fn)(void *ctx, char *ops, size_t len, char *err, size_t errlen);
+long fl_ctl_journal_replay(const char *state_path, const char *id, fl_ctl_journal_fn fn,
+			   void *ctx, bool *foreign, char *err, size_t errlen);
 
 #endif

@@ -16,8 +16,8 @@ static int by_priority(const void *a, const void *b)
 	return memcmp(&x->cr.match, &y->cr.match, sizeof(x->cr.match));
 }
 
-static void report(const struct fl_rule *r, uint64_t now_ns,
-		   void (*cb)(const struct fl_rule_info *info, void *arg), void *arg)
+void fl_pl_rule_report(const struct fl_rule *r, uint64_t now_ns,
+		       void (*cb)(const struct fl_rule_info *info, void *arg), void *arg)
 {
 	struct fl_flow_spec spec;
 	struct fl_rule_info info;
@@ -88,9 +88,38 @@ size_t fl_pipeline_dump(struct fl_pipeline *pl, const struct fl_flow_spec *filte
 		if (n)
 			qsort(v, n, sizeof(*v), by_priority);
 		for (i = 0; i < n; i++)
-			report(v[i], now_ns, cb, arg);
+			fl_pl_rule_report(v[i], now_ns, cb, arg);
 		total += n;
 	}
 	free(v);
 	return total;
+}
+
+/* --- the change observer --- */
+
+struct observed {
+	struct fl_pipeline *pl;
+	bool added;
+};
+
+static void tell_observer(const struct fl_rule_info *info, void *arg)
+{
+	const struct observed *o = arg;
+
+	o->pl->observer(o->pl->observer_arg, info, o->added);
+}
+
+void fl_pl_observe(struct fl_pipeline *pl, const struct fl_rule *r, bool added)
+{
+	struct observed o = {pl, added};
+
+	if (pl->observer)
+		fl_pl_rule_report(r, r->created_ns, tell_observer, &o);
+}
+
+void fl_pipeline_set_change_observer(struct fl_pipeline *pl, fl_pipeline_change_fn *fn,
+				     void *arg)
+{
+	pl->observer = fn;
+	pl->observer_arg = arg;
 }

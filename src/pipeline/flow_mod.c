@@ -478,6 +478,7 @@ static void commit(struct fm_batch *b)
 	for (i = 0; i < b->n_log; i++) {
 		struct fl_rule *r = b->log[i].rule;
 
+		fl_pl_observe(pl, r, b->log[i].inserted);
 		if (b->log[i].inserted) {
 			fl_pl_timeout_link(pl, r);
 			pl->n_rules++;
@@ -606,6 +607,7 @@ void fl_pl_remove_rules(struct fl_pipeline *pl, struct fl_rule **rules, size_t n
 		struct fl_rule *r = rules[i];
 
 		fl_cls_rule_set_remove_version(&r->cr, version);
+		fl_pl_observe(pl, r, false);
 		fl_pl_timeout_unlink(pl, r);
 		pl->n_rules--;
 		pl->tables[r->table_id].n_rules--;

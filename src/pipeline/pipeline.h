@@ -237,6 +237,14 @@ size_t fl_pipeline_dump(struct fl_pipeline *pl, const struct fl_flow_spec *filte
 			uint64_t now_ns, void (*cb)(const struct fl_rule_info *info, void *arg),
 			void *arg);
 
+/* Told of every rule a flow-mod adds or removes once the batch is
+ * committed (a replaced or modified rule: removed, then its successor
+ * added), and of every rule a timeout removes, in order, on the control
+ * thread: what a journal of the rule set needs. One observer; NULL stops. */
+typedef void fl_pipeline_change_fn(void *arg, const struct fl_rule_info *info, bool added);
+void fl_pipeline_set_change_observer(struct fl_pipeline *pl, fl_pipeline_change_fn *fn,
+				     void *arg);
+
 struct fl_pipeline_stats {
 	uint64_t version;
 	size_t n_rules;

@@ -100,8 +100,18 @@ struct fl_pipeline {
 	struct fl_rule *zombies;  /* marked removed, still in a classifier */
 	struct fl_rule *garbage;  /* out of the classifiers: free after the next grace period */
 	struct fl_rule *timeouts; /* rules with an idle or hard timeout */
+	fl_pipeline_change_fn *observer;
+	void *observer_arg;
 	struct fl_pl_table tables[FL_PIPELINE_TABLES];
 };
+
+/* --- dump.c --- */
+
+/* A rule as fl_rule_info, to cb. */
+void fl_pl_rule_report(const struct fl_rule *r, uint64_t now_ns,
+		       void (*cb)(const struct fl_rule_info *info, void *arg), void *arg);
+/* Tell the change observer, if any, that r was added or removed. */
+void fl_pl_observe(struct fl_pipeline *pl, const struct fl_rule *r, bool added);
 
 /* --- pipeline.c --- */
 

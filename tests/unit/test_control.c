@@ -26,6 +26,7 @@
 #include "control/control.h"
 #include "control/state.h"
 #include "core/file.h"
+#include "core/time.h"
 
 static char tmpdir[64];
 static char state_path[128];
@@ -389,6 +390,106 @@ static void state_survives_a_reopen(void **state)
 	free(show_before);
 }
 
+static char *file_text(const char *path)
+{
+	size_t len;
+	char *t = fl_read_file(path, &len);
+
+	if (!t)
+		t = strdup("");
+	return t;
+}
+
+/* Flow changes append to STATE.journal and leave the state file alone;
+ * what is in the files alone (the control closed with nothing pending is
+ * what a kill -9 leaves) comes back at the next start, which folds the
+ * journal into a new state file. A change cut short by a crash, or a
+ * journal that belongs to another state file, is not replayed. */
+static void flow_changes_go_to_the_journal(void **state)
+{
+	char journal[160], *st_before, *flows, *after, *j;
+	FILE *f;
+
+	(void)state;
+	snprintf(journal, sizeof(journal), "%s.journal", state_path);
+	ok("{\"cmd\":\"add-port\",\"args\":{\"name\":\"a\",\"spec\":\"null:\"}}");
+	st_before = file_text(state_path);
+	ok("{\"cmd\":\"add-flow\",\"args\":{\"flow\":\"priority=5,ip,nw_dst=10.0.0.1 "
+	   "actions=output:a\"}}");
+	ok("{\"cmd\":\"add-flows\",\"args\":{\"text\":\"table=1,priority=7,udp actions=drop\\n"
+	   "priority=9,tcp,tp_dst=80 actions=output:1\\npriority=3 actions=drop\\n\"}}");
+	ok("{\"cmd\":\"mod-flows\",\"args\":{\"flow\":\"tcp actions=drop\"}}");
+	ok("{\"cmd\":\"del-flows\",\"args\":{\"flow\":\"priority=3\",\"strict\":true}}");
+	/* a rule that replaces an identical one */
+	ok("{\"cmd\":\"add-flow\",\"args\":{\"flow\":\"priority=5,ip,nw_dst=10.0.0.1 "
+	   "actions=output:a,output:a\"}}");
+	after = file_text(state_path);
+	assert_string_equal(after, st_before);
+	free(after);
+	j = file_text(journal);
+	assert_int_equal(j[0], '#');
+	assert_non_null(strstr(j, "\n+table=1, priority=7,udp actions=drop\n"));
+	assert_non_null(strstr(j, "\n-table=0,priority=3\n.\n"));
+	assert_non_null(strstr(j, "\n-table=0,priority=9,tcp,tp_dst=80\n+priority=9,tcp,tp_dst=80 "
+				  "actions=drop\n.\n"));
+	free(j);
+	flows = flows_text();
+
+	fl_control_close(ctl);
+	ctl = open_ctl();
+	after = flows_text();
+	assert_string_equal(after, flows);
+	free(after);
+	/* folded into the state file at start, the journal started over */
+	j = file_text(journal);
+	assert_int_equal(strlen(j), 18);
+	free(j);
+	after = file_text(state_path);
+	assert_non_null(strstr(after, "priority=9,tcp,tp_dst=80 actions=drop"));
+	free(after);
+
+	/* a change without its end (a crash in the middle of writing it) */
+	ok("{\"cmd\":\"add-flow\",\"args\":{\"flow\":\"priority=11,arp actions=drop\"}}");
+	f = fopen(journal, "a");
+	assert_non_null(f);
+	fputs("-table=0,priority=11,arp\n+priority=12 actions=drop\n", f);
+	fclose(f);
+	fl_control_close(ctl);
+	ctl = open_ctl();
+	after = flows_text();
+	assert_non_null(strstr(after, "priority=11,arp"));
+	assert_null(strstr(after, "priority=12"));
+	free(after);
+
+	/* a journal left from another state file is not replayed */
+	ok("{\"cmd\":\"add-flow\",\"args\":{\"flow\":\"priority=13,arp actions=drop\"}}");
+	fl_control_close(ctl);
+	ctl = NULL;
+	f = fopen(state_path, "w");
+	fputs("{\"flowlane_state\":1}", f);
+	fclose(f);
+	ctl = open_ctl();
+	after = flows_text();
+	assert_string_equal(after, "");
+	free(after);
+
+	/* a flow that times out goes to the journal from the tick */
+	ok("{\"cmd\":\"add-flow\",\"args\":{\"flow\":\"hard_timeout=1,priority=14,arp "
+	   "actions=drop\"}}");
+	ok("{\"cmd\":\"add-flow\",\"args\":{\"flow\":\"priority=15,arp actions=drop\"}}");
+	fl_control_tick(ctl, fl_time_ns() + 2000000000ull);
+	j = file_text(journal);
+	assert_non_null(strstr(j, "\n-table=0,priority=14,arp\n.\n"));
+	free(j);
+	fl_control_close(ctl);
+	ctl = open_ctl();
+	after = flows_text();
+	assert_string_equal(after, "table=0 priority=15,arp actions=drop\n");
+	free(after);
+	free(flows);
+	free(st_before);
+}
+
 /* A port whose backend cannot open at start stays configured, is shown
  * with its error and is saved again; a broken state refuses to start. */
 static void restore_keeps_ports_that_cannot_open_and_refuses_bad_files(void **state)
@@ -497,6 +598,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(counters_grow_with_traffic, setup, teardown),
 		cmocka_unit_test_setup_teardown(settings_apply_and_are_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(state_survives_a_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(flow_changes_go_to_the_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			restore_keeps_ports_that_cannot_open_and_refuses_bad_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(capture_streams_frames_then_ends, setup, teardown),

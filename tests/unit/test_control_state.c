@@ -110,6 +110,7 @@ static void assert_states_equal(const struct fl_ctl_state *a, const struct fl_ct
 	assert_int_equal(a->n_flows, b->n_flows);
 	for (i = 0; i < a->n_flows; i++)
 		assert_string_equal(a->flows[i], b->flows[i]);
+	assert_string_equal(a->journal, b->journal);
 }
 
 static void saved_state_loads_back_equal(void **state)
@@ -119,6 +120,8 @@ static void saved_state_loads_back_equal(void **state)
 
 	(void)state;
 	sample(&st);
+	fl_ctl_journal_new_id(st.journal);
+	assert_int_equal(strlen(st.journal), FL_CTL_JOURNAL_ID_LEN);
 	assert_int_equal(fl_ctl_state_save(path, &st, err, sizeof(err)), 0);
 	assert_int_equal(access(tmp_path("state.json.tmp"), F_OK), -1); /* renamed away */
 	fl_ctl_state_init(&back);
@@ -314,6 +317,126 @@ static void a_failed_save_leaves_the_old_file(void **state)
 	rmdir(tmp_path("keep.json.tmp"));
 }
 
+/* --- the journal --- */
+
+struct replayed {
+	unsigned n, fail_at;
+	char ops[8][256];
+};
+
+static int collect(void *ctx, char *ops, size_t len, char *msg, size_t msglen)
+{
+	struct replayed *r = ctx;
+
+	assert_int_equal(strlen(ops), len);
+	if (++r->n == r->fail_at) {
+		snprintf(msg, msglen, "no such table");
+		return -EINVAL;
+	}
+	if (r->n <= 8)
+		snprintf(r->ops[r->n - 1], sizeof(r->ops[0]), "%s", ops);
+	return 0;
+}
+
+static long replay(const char *state, const char *id, struct replayed *r, bool *foreign)
+{
+	unsigned fail_at = r->fail_at;
+
+	memset(r, 0, sizeof(*r));
+	r->fail_at = fail_at;
+	return fl_ctl_journal_replay(state, id, collect, r, foreign, err, sizeof(err));
+}
+
+static void journal_replays_complete_changes_of_its_own_state(void **state)
+{
+	const char *st_path = tmp_path("jstate.json"), *j_path = tmp_path("jstate.json.journal");
+	static const char change1[] = "+table=0, priority=5,ip actions=drop\n"
+				      "-table=1,priority=3,udp\n";
+	static const char change2[] = "+priority=9 actions=output:1\n";
+	struct fl_ctl_journal j;
+	struct replayed r = {0};
+	char id[FL_CTL_JOURNAL_ID_LEN + 1], other[FL_CTL_JOURNAL_ID_LEN + 1], *text;
+	bool foreign;
+	size_t len;
+	FILE *f;
+
+	(void)state;
+	fl_ctl_journal_new_id(id);
+	fl_ctl_journal_new_id(other);
+	assert_string_not_equal(id, other);
+	/* no journal at all: nothing to replay */
+	assert_int_equal(replay(st_path, id, &r, &foreign), 0);
+	assert_false(foreign);
+
+	fl_ctl_journal_init(&j);
+	assert_int_equal(fl_ctl_journal_open(&j, st_path, err, sizeof(err)), 0);
+	assert_int_equal(fl_ctl_journal_reset(&j, id, err, sizeof(err)), 0);
+	assert_int_equal(fl_ctl_journal_append(&j, change1, strlen(change1), err, sizeof(err)), 0);
+	assert_int_equal(fl_ctl_journal_append(&j, change2, strlen(change2), err, sizeof(err)), 0);
+	text = fl_read_file(j_path, &len);
+	assert_non_null(text);
+	assert_int_equal(len, j.bytes);
+	assert_int_equal(strncmp(text, "#", 1), 0);
+	assert_non_null(strstr(text, "udp\n.\n+priority=9 actions=output:1\n.\n"));
+	free(text);
+
+	assert_int_equal(replay(st_path, id, &r, &foreign), 2);
+	assert_false(foreign);
+	assert_string_equal(r.ops[0], "+table=0, priority=5,ip actions=drop\n"
+				      "-table=1,priority=3,udp\n");
+	assert_string_equal(r.ops[1], "+priority=9 actions=output:1\n");
+	/* the journal of another state file is not replayed */
+	assert_int_equal(replay(st_path, other, &r, &foreign), 0);
+	assert_true(foreign);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(replay(st_path, "", &r, &foreign), 0);
+	assert_true(foreign);
+
+	/* a crash in the middle of a change: its ops without the end, or a
+	 * line cut short, are not a change */
+	fl_ctl_journal_close(&j);
+	f = fopen(j_path, "a");
+	assert_non_null(f);
+	fputs("+priority=1 actions=drop\n-table=0,prio", f);
+	fclose(f);
+	assert_int_equal(replay(st_path, id, &r, &foreign), 2);
+	/* fn's error names the change's lines */
+	r.fail_at = 2;
+	assert_int_equal(replay(st_path, id, &r, &foreign), -EINVAL);
+	assert_non_null(strstr(err, "jstate.json.journal: the change on lines 5-6: no such table"));
+	r.fail_at = 0;
+	/* anything but ops and ends is damage, named by line */
+	f = fopen(j_path, "a");
+	fputs("\n.\nflow\n.\n", f);
+	fclose(f);
+	assert_int_equal(replay(st_path, id, &r, &foreign), -EINVAL);
+	assert_non_null(strstr(err, "line 10: expected '+FLOW', '-FLOW' or '.'"));
+
+	/* reset starts it over with the new id */
+	assert_int_equal(fl_ctl_journal_open(&j, st_path, err, sizeof(err)), 0);
+	assert_int_equal(fl_ctl_journal_reset(&j, other, err, sizeof(err)), 0);
+	assert_int_equal(j.bytes, FL_CTL_JOURNAL_ID_LEN + 2);
+	assert_int_equal(replay(st_path, other, &r, &foreign), 0);
+	assert_false(foreign);
+	assert_int_equal(replay(st_path, id, &r, &foreign), 0);
+	assert_true(foreign);
+	fl_ctl_journal_close(&j);
+
+	/* a state file's journal id is checked like everything else */
+	{
+		static const char bad_id[] = "{\"flowlane_state\":1,\"journal\":\"12\"}";
+
+		write_text(st_path, bad_id, strlen(bad_id));
+	}
+	{
+		struct fl_ctl_state st;
+
+		fl_ctl_state_init(&st);
+		assert_int_equal(fl_ctl_state_load(st_path, &st, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "journal: expected 16 hex digits"));
+	}
+}
+
 static void settings_parse_and_check_ranges(void **state)
 {
 	const struct fl_ctl_setting *s;
@@ -366,6 +489,7 @@ int main(void)
 		cmocka_unit_test(a_file_cut_anywhere_is_refused),
 		cmocka_unit_test(a_failed_save_leaves_the_old_file),
 		cmocka_unit_test(settings_parse_and_check_ranges),
+		cmocka_unit_test(journal_replays_complete_changes_of_its_own_state),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
