@@ -12,8 +12,9 @@
  * Keys are built from rule values (most lookups hit, through the priority
  * order) with a quarter of them perturbed so they miss or fall through to
  * lower subtables. Setup prints the memory per rule: the classifier's own
- * structures (fl_cls_memory), the rule struct itself, and the heap growth
- * malloc saw (mallinfo2), which includes allocator overhead.
+ * structures (fl_cls_memory), the rule itself (fl_cls_rule_size: it follows
+ * the mask), and the heap growth malloc saw (mallinfo2), which includes
+ * allocator overhead. Rules start on cache lines, as the pipeline's do.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -27,7 +28,9 @@
 
 struct cls_state {
 	struct fl_classifier *cls;
-	struct fl_cls_rule *rules;
+	struct fl_cls_rule **rules; /* into arena */
+	char *arena;
+	size_t rule_bytes;          /* sum of fl_cls_rule_size */
 	unsigned n_rules, n_inserted;
 	unsigned prefixes;
 	struct fl_key keys[N_KEYS];
@@ -81,34 +84,57 @@ static void random_ipv4_key(struct fl_key *k)
 	k->tp_dst = fl_htons((uint16_t)(rnd64() % 1024));
 }
 
+/* Cache lines a rule of this match takes in the arena. */
+static size_t rule_stride(const struct fl_match *m)
+{
+	return (fl_cls_rule_size(m) + 63) & ~(size_t)63;
+}
+
 /* n rules over `shapes` masks (shape i holds rules i, i + shapes, ...);
- * priorities fall with the shape, so specific rules win, as in an ACL. */
+ * priorities fall with the shape, so specific rules win, as in an ACL.
+ * The rules go one after the other into one arena, each on a cache line,
+ * sized by its match. */
 static void make_rules(struct cls_state *s, unsigned n, unsigned shapes, bool single_dst32)
 {
+	struct fl_match *ms = malloc((size_t)n * sizeof(*ms));
+	int *prio = malloc((size_t)n * sizeof(*prio));
+	size_t arena = 0, off = 0;
 	unsigned i;
 
-	s->rules = aligned_alloc(64, (size_t)n * sizeof(*s->rules));
-	if (!s->rules)
-		return;
-	s->n_rules = n;
+	s->rules = malloc((size_t)n * sizeof(*s->rules));
+	if (!ms || !prio || !s->rules)
+		goto out;
 	for (i = 0; i < n; i++) {
-		struct fl_match m;
+		struct fl_match *mp = &ms[i];
 		unsigned shape = i % shapes;
 
-		random_ipv4_key(&m.value);
+		random_ipv4_key(&mp->value);
 		if (single_dst32) {
-			memset(&m.mask, 0, sizeof(m.mask));
-			m.mask.dl_type = 0xffff;
-			m.mask.nw_dst = ~0u;
+			memset(&mp->mask, 0, sizeof(mp->mask));
+			mp->mask.dl_type = 0xffff;
+			mp->mask.nw_dst = ~0u;
 			/* distinct addresses */
-			m.value.nw_dst = fl_htonl((uint32_t)(i * 2654435761u));
+			mp->value.nw_dst = fl_htonl((uint32_t)(i * 2654435761u));
 		} else {
-			acl_mask(shape, &m.mask);
+			acl_mask(shape, &mp->mask);
 		}
-		fl_match_normalize(&m);
-		fl_cls_rule_init(&s->rules[i], &m,
-				 (int)((shapes - shape) * 100000 + rnd64() % 100000), 0);
+		fl_match_normalize(mp);
+		prio[i] = (int)((shapes - shape) * 100000 + rnd64() % 100000);
+		arena += rule_stride(mp);
 	}
+	s->arena = aligned_alloc(64, arena);
+	if (!s->arena)
+		goto out;
+	s->n_rules = n;
+	for (i = 0; i < n; i++) {
+		s->rules[i] = (struct fl_cls_rule *)(void *)(s->arena + off);
+		off += rule_stride(&ms[i]);
+		s->rule_bytes += fl_cls_rule_size(&ms[i]);
+		fl_cls_rule_init(s->rules[i], &ms[i], prio[i], 0);
+	}
+out:
+	free(prio);
+	free(ms);
 }
 
 static void make_keys(struct cls_state *s)
@@ -117,11 +143,13 @@ static void make_keys(struct cls_state *s)
 
 	for (i = 0; i < N_KEYS; i++) {
 		struct fl_key *k = &s->keys[i];
-		const struct fl_cls_rule *r = &s->rules[rnd64() % s->n_inserted];
-		const uint64_t *v = fl_key_words(&r->match.value), *m = fl_key_words(&r->match.mask);
+		const struct fl_cls_rule *r = s->rules[rnd64() % s->n_inserted];
+		struct fl_match rm;
+		const uint64_t *v = fl_key_words(&rm.value), *m = fl_key_words(&rm.mask);
 		uint64_t *kw = (uint64_t *)(void *)k;
 		unsigned w;
 
+		fl_cls_rule_get_match(r, &rm);
 		random_ipv4_key(k);
 		for (w = 0; w < FL_KEY_WORDS; w++)
 			kw[w] = (kw[w] & ~m[w]) | v[w];
@@ -134,13 +162,13 @@ static void report_memory(const struct cls_state *s, size_t heap_before, const c
 {
 	size_t cls_bytes = fl_cls_memory(s->cls);
 	size_t heap = mallinfo2().uordblks + mallinfo2().hblkhd - heap_before;
-	double n = s->n_inserted;
+	double n = s->n_inserted, rule = (double)s->rule_bytes / s->n_rules;
 
 	fprintf(stderr,
-		"%s: %u rules, %u subtables: classifier %.1f B/rule + rule struct %zu B"
+		"%s: %u rules, %u subtables: classifier %.1f B/rule + rule %.1f B"
 		" = %.1f B/rule; heap growth incl. rules and allocator overhead %.1f B/rule\n",
-		name, s->n_inserted, fl_cls_n_subtables(s->cls), cls_bytes / n,
-		sizeof(struct fl_cls_rule), cls_bytes / n + sizeof(struct fl_cls_rule), heap / n);
+		name, s->n_inserted, fl_cls_n_subtables(s->cls), cls_bytes / n, rule,
+		cls_bytes / n + rule, heap / n);
 }
 
 static void *setup_common(unsigned n, unsigned shapes, bool dst32, unsigned prefixes,
@@ -157,14 +185,14 @@ static void *setup_common(unsigned n, unsigned shapes, bool dst32, unsigned pref
 	s->prefixes = prefixes;
 	s->cls = fl_cls_create();
 	make_rules(s, n, shapes, dst32);
-	if (!s->cls || !s->rules) {
+	if (!s->cls || !s->arena) {
 		fprintf(stderr, "%s: out of memory\n", name);
 		return NULL;
 	}
 	fl_cls_set_prefixes(s->cls, prefixes);
 	fl_cls_defer(s->cls);
 	for (i = 0; i < n; i++)
-		s->n_inserted += fl_cls_insert(s->cls, &s->rules[i]) == 0;
+		s->n_inserted += fl_cls_insert(s->cls, s->rules[i]) == 0;
 	fl_cls_publish(s->cls);
 	make_keys(s);
 	report_memory(s, heap0, name);
@@ -225,6 +253,7 @@ static void cls_teardown(void *state)
 
 	fl_cls_destroy(s->cls);
 	free(s->rules);
+	free(s->arena);
 	free(s);
 }
 
@@ -241,7 +270,7 @@ static void *insert_setup(const struct bench_opts *o)
 	xs = 0x7777;
 	make_rules(s, 100000, 10, false);
 	s->cls = fl_cls_create();
-	if (!s->rules || !s->cls)
+	if (!s->arena || !s->cls)
 		return NULL;
 	return s;
 }
@@ -257,7 +286,7 @@ static uint64_t insert_run(void *state, uint64_t work)
 			s->cls = fl_cls_create();
 			s->n_inserted = 0;
 		}
-		fl_cls_insert(s->cls, &s->rules[s->n_inserted++]);
+		fl_cls_insert(s->cls, s->rules[s->n_inserted++]);
 	}
 	return done;
 }

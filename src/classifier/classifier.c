@@ -20,15 +20,80 @@
 
 #include "classifier/classifier_private.h"
 
+/* The compact rule (classifier.h): a header, the value words, the mask
+ * words, the subtable pointer. */
+static uint32_t mask_map(const struct fl_key *mask)
+{
+	const uint64_t *m = fl_key_words(mask);
+	uint32_t map = 0;
+	unsigned i;
+
+	for (i = 0; i < FL_KEY_WORDS; i++)
+		if (m[i])
+			map |= 1u << i;
+	return map;
+}
+
+size_t fl_cls_rule_size(const struct fl_match *match)
+{
+	size_t n = (size_t)__builtin_popcount(mask_map(&match->mask));
+
+	return sizeof(struct fl_cls_rule) + (2 * n) * sizeof(uint64_t) +
+	       sizeof(struct fl_cls_subtable *);
+}
+
 void fl_cls_rule_init(struct fl_cls_rule *rule, const struct fl_match *match, int priority,
 		      uint64_t add_version)
 {
-	memset(rule, 0, offsetof(struct fl_cls_rule, match));
-	rule->match = *match;
-	fl_match_normalize(&rule->match);
+	const uint64_t *v = fl_key_words(&match->value), *m = fl_key_words(&match->mask);
+	uint32_t map = mask_map(&match->mask);
+	unsigned n = (unsigned)__builtin_popcount(map), i, j = 0;
+
 	rule->priority = priority;
+	rule->map = map;
 	rule->add_version = add_version;
 	rule->remove_version = FL_CLS_VERSION_NOT_REMOVED;
+	rule->next = NULL;
+	for (i = 0; i < FL_KEY_WORDS; i++) {
+		if (!m[i])
+			continue;
+		rule->words[j] = v[i] & m[i];
+		rule->words[n + j] = m[i];
+		j++;
+	}
+	*cls_rule_subtable(rule) = NULL;
+}
+
+/* Spread n compact words over the key words of map. */
+static void expand(uint32_t map, const uint64_t *words, struct fl_key *out)
+{
+	uint64_t *o = (uint64_t *)(void *)out;
+	unsigned j;
+
+	memset(out, 0, sizeof(*out));
+	for (j = 0; map; map &= map - 1, j++)
+		o[__builtin_ctz(map)] = words[j];
+}
+
+void cls_rule_value(const struct fl_cls_rule *r, struct fl_key *value)
+{
+	expand(r->map, r->words, value);
+}
+
+void cls_rule_mask(const struct fl_cls_rule *r, struct fl_key *mask)
+{
+	expand(r->map, cls_rule_masks(r), mask);
+}
+
+void fl_cls_rule_get_match(const struct fl_cls_rule *rule, struct fl_match *out)
+{
+	cls_rule_value(rule, &out->value);
+	cls_rule_mask(rule, &out->mask);
+}
+
+bool fl_cls_rule_is_inserted(const struct fl_cls_rule *rule)
+{
+	return *cls_rule_subtable(rule) != NULL;
 }
 
 struct fl_classifier *fl_cls_create(void)
@@ -80,16 +145,18 @@ void fl_cls_destroy(struct fl_classifier *cls)
 	cls_retire_flush(cls, true);
 }
 
-/* Masked value words (subtable order) and the stage hashes of a rule. */
+/* The stage hashes and the full hash of a rule of st: its value words are
+ * the masked words in subtable order, as a lookup of a key equal to the
+ * value would compute them. Rules keep no hash: removal recomputes it from
+ * the n words, and the 4 bytes would push a value word off line 0. */
 static uint32_t rule_hashes(const struct fl_cls_subtable *st, const struct fl_cls_rule *rule,
-			    uint64_t *masked, uint32_t *stage_h)
+			    uint32_t *stage_h)
 {
-	const uint64_t *vw = fl_key_words(&rule->match.value);
 	unsigned s, from = 0;
 	uint32_t h = 0;
 
 	for (s = 0; s < st->n_stages; s++) {
-		h = cls_hash_range(st, vw, masked, from, st->stage_end[s], h);
+		h = fl_hash_words(&rule->words[from], st->stage_end[s] - from, h);
 		from = st->stage_end[s];
 		stage_h[s] = cls_hash_final(h);
 	}
@@ -132,18 +199,18 @@ static int reserve_value(struct fl_classifier *cls, struct fl_cls_subtable *st)
 }
 
 /* The trie of field f: an address trie (f < CLS_N_TRIES) or the
- * subtable's ports trie (CLS_PORTS_BIT); the rule value's key in it and
- * the key's length. */
+ * subtable's ports trie (CLS_PORTS_BIT); the value's key in it (value:
+ * a rule's value, expanded) and the key's length. */
 static struct cls_trie *trie_of(const struct fl_classifier *cls, const struct fl_cls_subtable *st,
-				const struct fl_cls_rule *rule, unsigned f, struct cls_prefix *p,
+				const struct fl_key *value, unsigned f, struct cls_prefix *p,
 				unsigned *len)
 {
 	if (f == CLS_PORTS_BIT) {
-		*p = cls_ports_prefix(st, &rule->match.value);
+		*p = cls_ports_prefix(st, value);
 		*len = st->ports_len;
 		return st->ports;
 	}
-	*p = cls_prefix_get(&rule->match.value, f);
+	*p = cls_prefix_get(value, f);
 	*len = st->plen[f];
 	return cls->tries[f];
 }
@@ -156,12 +223,12 @@ static unsigned value_tries(const struct fl_classifier *cls, const struct fl_cls
 }
 
 static void tries_remove(struct fl_classifier *cls, const struct fl_cls_subtable *st,
-			 const struct fl_cls_rule *rule, unsigned fields)
+			 const struct fl_key *value, unsigned fields)
 {
 	while (fields) {
 		unsigned f = (unsigned)__builtin_ctz(fields), len;
 		struct cls_prefix p;
-		struct cls_trie *t = trie_of(cls, st, rule, f, &p, &len);
+		struct cls_trie *t = trie_of(cls, st, value, f, &p, &len);
 
 		fields &= fields - 1;
 		cls_trie_remove(cls, t, &p, len);
@@ -169,18 +236,18 @@ static void tries_remove(struct fl_classifier *cls, const struct fl_cls_subtable
 }
 
 static int tries_insert(struct fl_classifier *cls, const struct fl_cls_subtable *st,
-			const struct fl_cls_rule *rule, unsigned fields)
+			const struct fl_key *value, int prio, unsigned fields)
 {
 	unsigned done = 0;
 
 	while (fields) {
 		unsigned f = (unsigned)__builtin_ctz(fields), len;
 		struct cls_prefix p;
-		struct cls_trie *t = trie_of(cls, st, rule, f, &p, &len);
+		struct cls_trie *t = trie_of(cls, st, value, f, &p, &len);
 
 		fields &= fields - 1;
-		if (cls_trie_insert(cls, t, &p, len, rule->priority)) {
-			tries_remove(cls, st, rule, done);
+		if (cls_trie_insert(cls, t, &p, len, prio)) {
+			tries_remove(cls, st, value, done);
 			return -ENOMEM;
 		}
 		done |= 1u << f;
@@ -194,13 +261,16 @@ static void raise_value(struct fl_classifier *cls, const struct fl_cls_subtable 
 			const struct fl_cls_rule *rule, const uint32_t *stage_h)
 {
 	unsigned s, fields = value_tries(cls, st);
+	struct fl_key value;
 
 	for (s = 0; s + 1 < st->n_stages; s++)
 		cls_ctable_raise(st->index[s], stage_h[s], rule->priority);
+	if (fields)
+		cls_rule_value(rule, &value);
 	while (fields) {
 		unsigned f = (unsigned)__builtin_ctz(fields), len;
 		struct cls_prefix p;
-		struct cls_trie *t = trie_of(cls, st, rule, f, &p, &len);
+		struct cls_trie *t = trie_of(cls, st, &value, f, &p, &len);
 
 		fields &= fields - 1;
 		cls_trie_raise(t, &p, len, rule->priority);
@@ -209,26 +279,27 @@ static void raise_value(struct fl_classifier *cls, const struct fl_cls_subtable 
 
 int fl_cls_insert(struct fl_classifier *cls, struct fl_cls_rule *rule)
 {
-	uint64_t masked[FL_KEY_WORDS];
 	uint32_t stage_h[CLS_N_STAGES], h;
 	struct fl_cls_subtable *st;
 	struct fl_cls_rule *head, *prev, *r;
 	struct cls_pvec *nv;
+	struct fl_key mask, value;
 	unsigned s, tries;
 	bool new_st = false;
 	long slot;
 	int err;
 
-	st = cls_subtable_find(cls, &rule->match.mask);
+	cls_rule_mask(rule, &mask);
+	st = cls_subtable_find(cls, &mask);
 	if (!st) {
-		st = cls_subtable_create(cls, &rule->match.mask);
+		st = cls_subtable_create(cls, &mask);
 		if (!st)
 			return -ENOMEM;
 		new_st = true;
 	}
-	h = rule_hashes(st, rule, masked, stage_h);
-	rule->hash = h;
-	slot = cls_rtable_find(st->table, h, masked, st->idx, st->n_words);
+	assert(st->n_words == cls_rule_n_words(rule));
+	h = rule_hashes(st, rule, stage_h);
+	slot = cls_rtable_find(st->table, h, rule->words, st->n_words);
 
 	if (slot >= 0) {
 		/* Another priority (or version) of a value already here. */
@@ -244,7 +315,7 @@ int fl_cls_insert(struct fl_classifier *cls, struct fl_cls_rule *rule)
 		if (!prev)
 			raise_value(cls, st, rule, stage_h);
 		rule->next = r;
-		rule->subtable = st;
+		*cls_rule_subtable(rule) = st;
 		/* N1: the rule is complete before it is linked. */
 		if (prev)
 			CLS_STORE_REL(&prev->next, rule);
@@ -252,14 +323,16 @@ int fl_cls_insert(struct fl_classifier *cls, struct fl_cls_rule *rule)
 			CLS_STORE_REL(&st->table->heads[slot], rule);
 	} else {
 		tries = value_tries(cls, st);
+		if (tries)
+			cls_rule_value(rule, &value);
 		err = reserve_value(cls, st);
 		if (!err)
-			err = tries_insert(cls, st, rule, tries);
+			err = tries_insert(cls, st, &value, rule->priority, tries);
 		if (err)
 			goto fail;
 		nv = cls_pvec_prepare(cls, st, rule->priority, &err);
 		if (err) {
-			tries_remove(cls, st, rule, tries);
+			tries_remove(cls, st, &value, tries);
 			goto fail;
 		}
 		/* Indices and tries first: a reader that finds the rule in
@@ -268,7 +341,7 @@ int fl_cls_insert(struct fl_classifier *cls, struct fl_cls_rule *rule)
 			st->index_used[s] +=
 				cls_ctable_inc(st->index[s], stage_h[s], rule->priority);
 		rule->next = NULL;
-		rule->subtable = st;
+		*cls_rule_subtable(rule) = st;
 		st->n_used += cls_rtable_add(st->table, h, rule);
 		st->n_heads++;
 	}
@@ -287,19 +360,19 @@ fail:
 
 void fl_cls_remove(struct fl_classifier *cls, struct fl_cls_rule *rule)
 {
-	struct fl_cls_subtable *st = rule->subtable;
-	uint64_t masked[FL_KEY_WORDS];
-	uint32_t stage_h[CLS_N_STAGES];
+	struct fl_cls_subtable *st = *cls_rule_subtable(rule);
+	uint32_t stage_h[CLS_N_STAGES], h;
 	struct cls_rtable *t;
 	struct fl_cls_rule *prev;
-	unsigned s;
+	struct fl_key value;
+	unsigned s, tries;
 	long slot;
 
 	if (!st)
 		return;
 	t = st->table;
-	rule_hashes(st, rule, masked, stage_h);
-	slot = cls_rtable_find(t, rule->hash, masked, st->idx, st->n_words);
+	h = rule_hashes(st, rule, stage_h);
+	slot = cls_rtable_find(t, h, rule->words, st->n_words);
 	assert(slot >= 0);
 	if (t->heads[slot] == rule) {
 		if (rule->next) {
@@ -311,7 +384,11 @@ void fl_cls_remove(struct fl_classifier *cls, struct fl_cls_rule *rule)
 			st->n_heads--;
 			for (s = 0; s + 1 < st->n_stages; s++)
 				cls_ctable_dec(st->index[s], stage_h[s]);
-			tries_remove(cls, st, rule, value_tries(cls, st));
+			tries = value_tries(cls, st);
+			if (tries) {
+				cls_rule_value(rule, &value);
+				tries_remove(cls, st, &value, tries);
+			}
 		}
 	} else {
 		for (prev = t->heads[slot]; prev->next != rule; prev = prev->next)
@@ -319,7 +396,7 @@ void fl_cls_remove(struct fl_classifier *cls, struct fl_cls_rule *rule)
 		CLS_STORE_REL(&prev->next, rule->next); /* N1 */
 	}
 	/* rule->next stays: a reader may be standing on the rule. */
-	rule->subtable = NULL;
+	*cls_rule_subtable(rule) = NULL;
 	st->n_rules--;
 	cls->n_rules--;
 	if (st->n_rules == 0)
@@ -343,10 +420,12 @@ static int trie_build(struct fl_classifier *cls, struct cls_trie *t, unsigned f)
 			continue;
 		for (i = 0; i <= rt->mask; i++) {
 			struct cls_prefix p;
+			struct fl_key value;
 
 			if (!rt->hashes[i] || rt->heads[i] == CLS_TOMB)
 				continue;
-			p = cls_prefix_get(&rt->heads[i]->match.value, f);
+			cls_rule_value(rt->heads[i], &value);
+			p = cls_prefix_get(&value, f);
 			if (cls_trie_insert(cls, t, &p, st->plen[f], rt->heads[i]->priority))
 				return -ENOMEM;
 		}
@@ -376,10 +455,12 @@ static struct cls_trie **ports_build(struct fl_classifier *cls)
 			goto unwind;
 		for (i = 0; i <= rt->mask; i++) {
 			struct cls_prefix p;
+			struct fl_key value;
 
 			if (!rt->hashes[i] || rt->heads[i] == CLS_TOMB)
 				continue;
-			p = cls_ports_prefix(st, &rt->heads[i]->match.value);
+			cls_rule_value(rt->heads[i], &value);
+			p = cls_ports_prefix(st, &value);
 			if (cls_trie_insert(cls, built[n], &p, st->ports_len,
 					    rt->heads[i]->priority))
 				goto unwind;

@@ -193,30 +193,53 @@
 struct fl_classifier;
 struct fl_cls_subtable;
 
-/* A rule, embedded in the caller's own rule structure. The caller fills it
- * with fl_cls_rule_init and owns its memory; while it is inserted, only the
+/* A rule, embedded as the LAST member of the caller's own rule structure:
+ * it ends in a flexible array, so its size follows its mask. The caller
+ * allocates fl_cls_rule_size(match) bytes for it, fills it with
+ * fl_cls_rule_init and owns its memory; while it is inserted, only the
  * remove_version may change (fl_cls_rule_set_remove_version).
  *
- *   line 0      priority, versions, links      (read by lookups first)
- *   lines 1..3  match.value                    (compared under the subtable mask)
- *   lines 4..6  match.mask                     (writer side: find, iterate)
+ * Only the mask's nonzero words are stored: a typical rule's mask has 2-5 of
+ * the key's 24 (in_port, dl_type, nw_src/nw_dst, nw_proto, ports), so a full
+ * value + mask pair (384 bytes) would be mostly zeros. flowlane-bench
+ * install-100k: 832 bytes per rule (heap) with the full pair, 440 compact.
+ * With n such words, for a rule that starts on a cache line:
+ *
+ *   bytes 0..31        priority, map, versions, next   (read by lookups first)
+ *   32..32+8n          the n value words, in key order  (compared by lookups:
+ *                                                        line 0 holds n <= 4)
+ *   32+8n..32+16n      the n mask words, in key order   (writer side)
+ *   32+16n..40+16n     the subtable while inserted      (writer side)
+ *
+ * A subtable lists the same nonzero words of the same mask in the same
+ * order, so a lookup compares the rule's j-th value word with the key's
+ * j-th masked word of the subtable: one contiguous run of n words.
  */
 struct fl_cls_rule {
 	int priority;             /* higher wins */
-	uint32_t hash;            /* internal: hash of the masked value */
+	uint32_t map;             /* internal: key words the mask has (bit i: word i) */
 	uint64_t add_version;     /* visible from this version on */
 	uint64_t remove_version;  /* invisible from this version on (atomic) */
 	struct fl_cls_rule *next; /* internal: same value, next lower priority (RCU) */
-	struct fl_cls_subtable *subtable; /* internal: NULL while not inserted */
-	struct fl_match match;    /* normalized: value == value & mask */
+	uint64_t words[];         /* internal: values, masks, subtable (above) */
 };
+_Static_assert(sizeof(struct fl_cls_rule) == 32, "4 value words share line 0 with the header");
+_Static_assert(FL_KEY_WORDS <= 32, "map has a bit per key word");
 
 /* ---- rules ---- */
 
-/* Fill a rule: copies and normalizes the match; the rule becomes visible at
- * add_version once inserted, and stays so until marked removed. */
+/* Bytes a rule with this match needs (40 + 16 per nonzero mask word). */
+size_t fl_cls_rule_size(const struct fl_match *match);
+
+/* Fill a rule of fl_cls_rule_size(match) bytes: copies the match's nonzero
+ * mask words and the value under them (normalized); the rule becomes
+ * visible at add_version once inserted, and stays so until marked removed. */
 void fl_cls_rule_init(struct fl_cls_rule *rule, const struct fl_match *match, int priority,
 		      uint64_t add_version);
+
+/* The rule's match, expanded (normalized: value == value & mask). For the
+ * writer side (dumps, messages, modify); lookups never need it. */
+void fl_cls_rule_get_match(const struct fl_cls_rule *rule, struct fl_match *out);
 
 static inline bool fl_cls_rule_visible(const struct fl_cls_rule *rule, uint64_t version)
 {
@@ -235,10 +258,8 @@ static inline void fl_cls_rule_set_remove_version(struct fl_cls_rule *rule, uint
 	__atomic_store_n(&rule->remove_version, version, __ATOMIC_RELEASE);
 }
 
-static inline bool fl_cls_rule_is_inserted(const struct fl_cls_rule *rule)
-{
-	return rule->subtable != NULL;
-}
+/* Whether the rule is in a classifier (writer thread). */
+bool fl_cls_rule_is_inserted(const struct fl_cls_rule *rule);
 
 /* ---- the classifier ---- */
 

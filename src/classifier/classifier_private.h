@@ -109,10 +109,10 @@ static inline uint32_t cls_hash_final(uint32_t h)
 
 struct cls_rtable *cls_rtable_alloc(uint32_t capacity);
 size_t cls_rtable_bytes(const struct cls_rtable *t);
-/* Writer: slot of the live entry with this hash whose head has this value,
- * or -1. */
+/* Writer: slot of the live entry with this hash whose head has this value
+ * (the subtable's n_words masked words), or -1. */
 long cls_rtable_find(const struct cls_rtable *t, uint32_t hash, const uint64_t *masked,
-		     const uint8_t *idx, unsigned n_words);
+		     unsigned n_words);
 /* Writer: put a new head in a free slot (empty or tombstone); returns true
  * when the slot was empty (one more used slot). The caller ensured room. */
 bool cls_rtable_add(struct cls_rtable *t, uint32_t hash, struct fl_cls_rule *head);
@@ -299,6 +299,28 @@ bool cls_trie_walk_proves(struct cls_trie_walk *w, unsigned len, unsigned n_bits
 bool cls_trie_miss_bits(const struct cls_trie *t, const struct cls_prefix *key, unsigned len,
 			int min_prio, unsigned *bits);
 
+/* ---- rules: the compact form (classifier.h) ---- */
+
+static inline unsigned cls_rule_n_words(const struct fl_cls_rule *r)
+{
+	return (unsigned)__builtin_popcount(r->map);
+}
+
+static inline const uint64_t *cls_rule_masks(const struct fl_cls_rule *r)
+{
+	return r->words + cls_rule_n_words(r);
+}
+
+/* Writer: where the rule keeps its subtable (NULL while not inserted). */
+static inline struct fl_cls_subtable **cls_rule_subtable(const struct fl_cls_rule *r)
+{
+	return (struct fl_cls_subtable **)(void *)(uintptr_t)(r->words + 2 * cls_rule_n_words(r));
+}
+
+/* Writer: the rule's value, or its mask, as a whole key (zeros elsewhere). */
+void cls_rule_value(const struct fl_cls_rule *r, struct fl_key *value);
+void cls_rule_mask(const struct fl_cls_rule *r, struct fl_key *mask);
+
 /* ---- subtables ---- */
 
 struct fl_cls_subtable {
@@ -430,16 +452,17 @@ static inline uint32_t cls_hash_range(const struct fl_cls_subtable *st, const ui
 	return fl_hash_words(&masked[from], to - from, h);
 }
 
-/* Does a rule's value equal the masked key (masked in subtable word order)? */
+/* Does a rule's value equal the masked key (masked in subtable word order)?
+ * The rule is one of the subtable's, so its j-th stored value word is the
+ * subtable's j-th word: n_words contiguous words, right after the header. */
 static inline bool cls_value_equal(const struct fl_cls_rule *r, const uint64_t *masked,
-				   const uint8_t *idx, unsigned n_words)
+				   unsigned n_words)
 {
-	const uint64_t *v = fl_key_words(&r->match.value);
 	uint64_t diff = 0;
 	unsigned j;
 
 	for (j = 0; j < n_words; j++)
-		diff |= v[idx[j]] ^ masked[j];
+		diff |= r->words[j] ^ masked[j];
 	return diff == 0;
 }
 

@@ -20,7 +20,7 @@ static long find_value(const struct fl_cls_subtable *st, const struct fl_match *
 	uint64_t masked[FL_KEY_WORDS];
 	uint32_t h = cls_hash_final(cls_hash_range(st, vw, masked, 0, st->n_words, 0));
 
-	return cls_rtable_find(st->table, h, masked, st->idx, st->n_words);
+	return cls_rtable_find(st->table, h, masked, st->n_words);
 }
 
 struct fl_cls_rule *fl_cls_find_exactly(const struct fl_classifier *cls,
@@ -57,6 +57,24 @@ static bool mask_covers(const struct fl_key *mask, const struct fl_key *tmask)
 	return true;
 }
 
+/* Does the rule's value agree with the target's on the target's bits? The
+ * rule's mask covers the target's (checked per subtable), so the target has
+ * no bits outside the rule's words, and the value is 0 there (normalized):
+ * only the rule's own words need a look. */
+static bool value_agrees(const struct fl_match *t, const struct fl_cls_rule *r)
+{
+	const uint64_t *tv = fl_key_words(&t->value), *tm = fl_key_words(&t->mask);
+	uint32_t map = r->map;
+	unsigned i, j;
+
+	for (j = 0; map; map &= map - 1, j++) {
+		i = (unsigned)__builtin_ctz(map);
+		if ((r->words[j] & tm[i]) != tv[i])
+			return false;
+	}
+	return true;
+}
+
 static bool qualifies(const struct fl_cls_cursor *cur, const struct fl_cls_rule *r)
 {
 	if (!cls_rule_visible_any(r, cur->version))
@@ -65,8 +83,7 @@ static bool qualifies(const struct fl_cls_cursor *cur, const struct fl_cls_rule 
 		return r->priority == cur->priority;
 	/* Loose: the subtable's mask covers the target's (checked per
 	 * subtable); the values must agree on the target's bits. */
-	return !cur->has_target ||
-	       fl_match_matches(&cur->target, &r->match.value);
+	return !cur->has_target || value_agrees(&cur->target, r);
 }
 
 static struct fl_cls_subtable *next_subtable(const struct fl_cls_cursor *cur,

@@ -239,7 +239,7 @@ static const struct fl_cls_rule *subtable_probe(const struct fl_cls_subtable *st
 		if (hh != h)
 			continue;
 		r = CLS_LOAD_ACQ(&t->heads[i]); /* N1: a new head is linked with release */
-		if (r != CLS_TOMB && cls_value_equal(r, masked, st->idx, st->n_words))
+		if (r != CLS_TOMB && cls_value_equal(r, masked, st->n_words))
 			break;
 	}
 	pr->miss = st->n_stages;

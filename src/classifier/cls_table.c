@@ -50,7 +50,7 @@ size_t cls_rtable_bytes(const struct cls_rtable *t)
 }
 
 long cls_rtable_find(const struct cls_rtable *t, uint32_t hash, const uint64_t *masked,
-		     const uint8_t *idx, unsigned n_words)
+		     unsigned n_words)
 {
 	uint32_t i = hash & t->mask;
 
@@ -62,7 +62,7 @@ long cls_rtable_find(const struct cls_rtable *t, uint32_t hash, const uint64_t *
 		if (h == hash) {
 			const struct fl_cls_rule *r = t->heads[i];
 
-			if (r != CLS_TOMB && cls_value_equal(r, masked, idx, n_words))
+			if (r != CLS_TOMB && cls_value_equal(r, masked, n_words))
 				return i;
 		}
 		i = (i + 1) & t->mask;

@@ -10,10 +10,13 @@ static int by_priority(const void *a, const void *b)
 {
 	const struct fl_rule *x = *(const struct fl_rule *const *)a;
 	const struct fl_rule *y = *(const struct fl_rule *const *)b;
+	struct fl_match mx, my;
 
 	if (x->cr.priority != y->cr.priority)
 		return x->cr.priority > y->cr.priority ? -1 : 1;
-	return memcmp(&x->cr.match, &y->cr.match, sizeof(x->cr.match));
+	fl_cls_rule_get_match(&x->cr, &mx);
+	fl_cls_rule_get_match(&y->cr, &my);
+	return memcmp(&mx, &my, sizeof(mx));
 }
 
 void fl_pl_rule_report(const struct fl_rule *r, uint64_t now_ns,
@@ -24,7 +27,7 @@ void fl_pl_rule_report(const struct fl_rule *r, uint64_t now_ns,
 	uint64_t used = __atomic_load_n(&r->stats.used_ns, __ATOMIC_RELAXED);
 
 	fl_flow_spec_init(&spec, FL_FLOW_ADD);
-	spec.match = r->cr.match;
+	fl_cls_rule_get_match(&r->cr, &spec.match);
 	spec.actions = r->actions; /* borrowed: the callback gets it const */
 	spec.cookie = r->cookie;
 	spec.priority = (uint16_t)r->cr.priority;

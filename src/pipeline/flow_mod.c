@@ -207,11 +207,13 @@ static struct fl_classifier *table_for_insert(struct fm_batch *b, unsigned table
 static struct fl_rule *rule_new(struct fm_batch *b, const struct fl_match *match, int priority,
 				uint8_t table, const struct fl_ofpacts *acts)
 {
-	struct fl_rule *r = aligned_alloc(FL_CACHE_LINE, sizeof(*r));
+	/* Sized by the match (pipeline_private.h); fl_cls_rule_init fills the
+	 * classifier part. */
+	struct fl_rule *r = aligned_alloc(FL_CACHE_LINE, fl_rule_size(match));
 
 	if (!r)
 		return NULL;
-	memset(r, 0, sizeof(*r));
+	memset(r, 0, offsetof(struct fl_rule, cr));
 	if (fl_ofpacts_copy(&r->actions, acts)) {
 		free(r);
 		return NULL;
@@ -283,7 +285,7 @@ static bool matches_overlap(const struct fl_match *a, const struct fl_match *b)
 static int check_overlap(struct fm_batch *b, struct fl_classifier *cls,
 			 const struct fl_flow_spec *spec)
 {
-	struct fl_match m = spec->match;
+	struct fl_match m = spec->match, rm;
 	struct fl_cls_cursor cur;
 	struct fl_cls_rule *cr;
 	char text[512];
@@ -291,7 +293,10 @@ static int check_overlap(struct fm_batch *b, struct fl_classifier *cls,
 	fl_match_normalize(&m);
 	fl_cls_cursor_init(&cur, cls, NULL, 0, false, LATEST);
 	FL_CLS_FOR_EACH(cr, &cur) {
-		if (cr->priority != spec->priority || !matches_overlap(&cr->match, &m))
+		if (cr->priority != spec->priority)
+			continue;
+		fl_cls_rule_get_match(cr, &rm);
+		if (!matches_overlap(&rm, &m))
 			continue;
 		fl_pl_rule_format(fl_rule_from_cls(cr), text, sizeof(text));
 		return fm_fail(b, -EEXIST,
@@ -391,16 +396,18 @@ static int apply_modify(struct fm_batch *b, const struct fl_flow_spec *spec)
 	bool set_cookie = (spec->given & FL_FLOW_GIVEN_COOKIE) &&
 			  !(spec->given & FL_FLOW_GIVEN_COOKIE_MASK);
 	struct fl_rule **sel, *old, *r;
+	struct fl_match m;
 	size_t n, i;
 	int err;
 
 	err = select_rules(b, spec, &sel, &n);
 	for (i = 0; !err && i < n; i++) {
 		old = sel[i];
-		err = check_actions(b, &spec->actions, &old->cr.match, old->table_id);
+		fl_cls_rule_get_match(&old->cr, &m);
+		err = check_actions(b, &spec->actions, &m, old->table_id);
 		if (err)
 			break;
-		r = rule_new(b, &old->cr.match, old->cr.priority, old->table_id, &spec->actions);
+		r = rule_new(b, &m, old->cr.priority, old->table_id, &spec->actions);
 		if (!r) {
 			err = fm_fail(b, -ENOMEM, "out of memory");
 			break;

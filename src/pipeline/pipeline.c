@@ -400,9 +400,13 @@ bool fl_pl_rule_outputs_to(const struct fl_rule *rule, uint32_t port)
 
 int fl_pl_rule_format(const struct fl_rule *rule, char *buf, size_t size)
 {
-	int n = fl_match_format(&rule->cr.match, (uint16_t)rule->cr.priority, buf, size);
-	size_t used = n < 0 ? 0 : (size_t)n;
-	int m;
+	struct fl_match match;
+	size_t used;
+	int n, m;
+
+	fl_cls_rule_get_match(&rule->cr, &match);
+	n = fl_match_format(&match, (uint16_t)rule->cr.priority, buf, size);
+	used = n < 0 ? 0 : (size_t)n;
 
 	m = snprintf(used < size ? buf + used : NULL, used < size ? size - used : 0, "%sactions=",
 		     used ? " " : "");

@@ -13,6 +13,7 @@
 #define FL_PIPELINE_PRIVATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "classifier/classifier.h"
@@ -21,18 +22,27 @@
 #include "pipeline/mac_learning.h"
 #include "pipeline/pipeline.h"
 
-/* A rule. The classifier part and everything up to `stats` is written by
- * the control thread before the rule is inserted and never changes while
- * workers may see it (a modify makes a new rule). The counters are written
- * by workers and live on their own cache line, away from what lookups read.
+/* A rule. Everything but the counters is written by the control thread
+ * before the rule is inserted and never changes while workers may see it
+ * (a modify makes a new rule). The counters are written by workers and live
+ * on their own cache line, away from what lookups and translations read.
+ * The classifier rule comes last: its size follows its mask (classifier.h),
+ * so a rule takes fl_rule_size() bytes, not sizeof(struct fl_rule).
  *
- *   cr          classifier rule: priority, versions, match   (lines 0..6)
- *   actions ..  immutable description                      (control thread)
- *   links       zombie / garbage / timeout lists            (control thread)
- *   stats       packets, bytes, used_ns                     (workers, relaxed atomics)
+ *   line 0   actions, cookie, times, table, links   (control thread; workers
+ *                                                    read actions, table_id)
+ *   line 1   stats: packets, bytes, used_ns         (workers, relaxed atomics)
+ *            succession: successor, handed_*        (control thread)
+ *   line 2   cr: priority, versions, next, values   (lookups: one line for up
+ *                                                    to 4 mask words)
+ *   ...      cr: masks, subtable                    (control thread)
+ *
+ * The succession fields share the counters' line: the control thread
+ * writes them once, when the rule is replaced, and reads them after a grace
+ * period; elsewhere they would cost a line of every rule (a 4-word rule is
+ * 256 bytes instead of 320).
  */
 struct fl_rule {
-	struct fl_cls_rule cr;
 	struct fl_ofpacts actions;
 	uint64_t cookie;
 	uint64_t created_ns;
@@ -43,17 +53,31 @@ struct fl_rule {
 	/* Control thread. */
 	struct fl_rule *gc_next;           /* zombie or garbage list */
 	struct fl_rule *to_prev, *to_next; /* rules with a timeout */
-	/* A replaced or modified rule hands the counts workers still add to it
-	 * before the grace period ends to its successor (forward_counts). */
-	struct fl_rule *successor;
-	uint64_t handed_packets, handed_bytes;
 
 	struct {
 		uint64_t packets;
 		uint64_t bytes;
 		uint64_t used_ns;
 	} stats FL_CACHE_ALIGNED;
+	/* Control thread: a replaced or modified rule hands the counts workers
+	 * still add to it before the grace period ends to its successor
+	 * (forward_counts). */
+	struct fl_rule *successor;
+	uint64_t handed_packets, handed_bytes;
+
+	struct fl_cls_rule cr FL_CACHE_ALIGNED; /* last: variable size */
 };
+
+_Static_assert(offsetof(struct fl_rule, stats) == FL_CACHE_LINE, "counters on line 1");
+_Static_assert(offsetof(struct fl_rule, cr) == 2 * FL_CACHE_LINE, "lookups read line 2");
+
+/* Bytes of a rule with this match, rounded up to whole cache lines. */
+static inline size_t fl_rule_size(const struct fl_match *match)
+{
+	size_t n = offsetof(struct fl_rule, cr) + fl_cls_rule_size(match);
+
+	return (n + FL_CACHE_LINE - 1) & ~(size_t)(FL_CACHE_LINE - 1);
+}
 
 struct fl_pl_port {
 	uint32_t no;

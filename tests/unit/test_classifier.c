@@ -20,6 +20,11 @@
  * of prefixes: the walk's findings, and its proofs for a priority
  * threshold and a prefix length; a concurrency test runs readers against a
  * writer under QSBR. Fixed seeds throughout.
+ *
+ * A rule's size follows its mask (classifier.h): every rule here is its own
+ * allocation of exactly that size, so ASan sees any access past it, inside
+ * a wrapper that keeps the match the rule was made from. The reference and
+ * the checks use that copy, never the rule's compact words.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -235,6 +240,67 @@ static void flip_random_bit(struct fl_key *k)
 	b[off] ^= (uint8_t)(1u << rnd(8));
 }
 
+/* ---- rules ---- */
+
+struct trule {
+	struct trule *prev, *next; /* all live test rules */
+	struct fl_match m;         /* what the rule was made from, normalized */
+	struct fl_cls_rule cr;     /* last: fl_cls_rule_size(&m) bytes */
+};
+
+static struct trule *trules;
+
+static struct trule *trule_of(const struct fl_cls_rule *r)
+{
+	return FL_CONTAINER_OF(r, struct trule, cr);
+}
+
+/* The match a test rule was made from (the reference's view of it). */
+static const struct fl_match *rule_match(const struct fl_cls_rule *r)
+{
+	return &trule_of(r)->m;
+}
+
+/* A rule of exactly fl_cls_rule_size(match) bytes; its compact form must
+ * give the (normalized) match back. Freed by rule_free or rules_free_all. */
+static struct fl_cls_rule *rule_new(const struct fl_match *match, int priority, uint64_t version)
+{
+	struct trule *t = malloc(offsetof(struct trule, cr) + fl_cls_rule_size(match));
+	struct fl_match back;
+
+	assert_non_null(t);
+	t->m = *match;
+	fl_match_normalize(&t->m);
+	fl_cls_rule_init(&t->cr, match, priority, version);
+	fl_cls_rule_get_match(&t->cr, &back);
+	assert_true(fl_match_equal(&back, &t->m));
+	t->prev = NULL;
+	t->next = trules;
+	if (trules)
+		trules->prev = t;
+	trules = t;
+	return &t->cr;
+}
+
+static void rule_free(struct fl_cls_rule *r)
+{
+	struct trule *t = trule_of(r);
+
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		trules = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	free(t);
+}
+
+static void rules_free_all(void)
+{
+	while (trules)
+		rule_free(&trules->cr);
+}
+
 /* ---- the reference classifier ---- */
 
 struct ref {
@@ -267,7 +333,7 @@ static int ref_lookup(const struct ref *ref, uint64_t version, const struct fl_k
 		const struct fl_cls_rule *r = ref->rules[i];
 
 		if (r->priority > best && fl_cls_rule_visible(r, version) &&
-		    fl_match_matches(&r->match, k))
+		    fl_match_matches(rule_match(r), k))
 			best = r->priority;
 	}
 	return best;
@@ -289,8 +355,7 @@ static void ref_free(struct ref *ref)
 struct world {
 	struct fl_classifier *cls;
 	struct ref ref;
-	struct fl_cls_rule *pool; /* rules live here */
-	unsigned n_pool, used;
+	unsigned n_pool, used; /* at most n_pool rules inserted; used so far */
 	struct mask_tmpl tmpl[16];
 	unsigned n_tmpl;
 };
@@ -302,25 +367,25 @@ static void world_init(struct world *w, unsigned n_pool, unsigned n_masks, unsig
 	memset(w, 0, sizeof(*w));
 	w->cls = fl_cls_create();
 	assert_non_null(w->cls);
-	w->pool = aligned_alloc(64, n_pool * sizeof(*w->pool));
-	assert_non_null(w->pool);
 	w->n_pool = n_pool;
 	w->n_tmpl = n_masks;
 	for (i = 0; i < n_masks; i++)
 		random_tmpl(&w->tmpl[i], allowed);
 }
 
+/* Also frees every test rule made so far. */
 static void world_free(struct world *w)
 {
 	fl_cls_destroy(w->cls);
-	free(w->pool);
+	rules_free_all();
 	ref_free(&w->ref);
 }
 
 /* A random rule with a mask from the world's templates; versions: mostly
  * always visible, some added later, some removed. */
-static void random_rule(struct world *w, struct fl_cls_rule *r, bool versions)
+static struct fl_cls_rule *random_rule(struct world *w, bool versions)
 {
+	struct fl_cls_rule *r;
 	struct fl_match m;
 	struct fl_key pkt;
 	uint64_t add = 0;
@@ -332,13 +397,14 @@ static void random_rule(struct world *w, struct fl_cls_rule *r, bool versions)
 	m.value = pkt;
 	if (versions && rnd(3) == 0)
 		add = 1 + rnd(4);
-	fl_cls_rule_init(r, &m, (int)rnd(24) - 4, add);
+	r = rule_new(&m, (int)rnd(24) - 4, add);
 	if (versions && rnd(4) == 0)
 		fl_cls_rule_set_remove_version(r, add + 1 + rnd(4));
+	return r;
 }
 
 /* Insert; a duplicate (same match and priority, overlapping versions) must
- * be refused exactly when the reference has one. */
+ * be refused exactly when the reference has one, and is freed. */
 static bool world_insert(struct world *w, struct fl_cls_rule *r)
 {
 	bool dup = false;
@@ -348,7 +414,7 @@ static bool world_insert(struct world *w, struct fl_cls_rule *r)
 	for (i = 0; i < w->ref.n; i++) {
 		const struct fl_cls_rule *o = w->ref.rules[i];
 
-		if (o->priority == r->priority && fl_match_equal(&o->match, &r->match) &&
+		if (o->priority == r->priority && fl_match_equal(rule_match(o), rule_match(r)) &&
 		    o->add_version < r->remove_version && r->add_version < o->remove_version)
 			dup = true;
 	}
@@ -356,6 +422,8 @@ static bool world_insert(struct world *w, struct fl_cls_rule *r)
 	assert_int_equal(err, dup ? -EEXIST : 0);
 	if (!err)
 		ref_add(&w->ref, r);
+	else
+		rule_free(r);
 	return !err;
 }
 
@@ -363,13 +431,9 @@ static void world_fill(struct world *w, unsigned n, bool versions)
 {
 	unsigned i;
 
-	for (i = 0; i < n && w->used < w->n_pool; i++) {
-		struct fl_cls_rule *r = &w->pool[w->used];
-
-		random_rule(w, r, versions);
-		if (world_insert(w, r))
+	for (i = 0; i < n && w->used < w->n_pool; i++)
+		if (world_insert(w, random_rule(w, versions)))
 			w->used++;
-	}
 }
 
 static void world_remove_random(struct world *w, unsigned n)
@@ -388,7 +452,8 @@ static void world_remove_random(struct world *w, unsigned n)
 static void overlay_rule(struct fl_key *k, const struct fl_cls_rule *r, uint32_t words)
 {
 	uint64_t *kw = kwords(k);
-	const uint64_t *v = fl_key_words(&r->match.value), *m = fl_key_words(&r->match.mask);
+	const struct fl_match *rm = rule_match(r);
+	const uint64_t *v = fl_key_words(&rm->value), *m = fl_key_words(&rm->mask);
 	unsigned i;
 
 	for (i = 0; i < FL_KEY_WORDS; i++)
@@ -429,7 +494,7 @@ static int check_lookup(const struct world *w, uint64_t version, const struct fl
 		fail_msg("lookup at version %llu: priority %d, reference %d",
 			 (unsigned long long)version, prio_of(r), want);
 	if (r) {
-		assert_true(fl_match_matches(&r->match, k));
+		assert_true(fl_match_matches(rule_match(r), k));
 		assert_true(fl_cls_rule_visible(r, version));
 	}
 	return want;
@@ -511,23 +576,125 @@ static unsigned popcount_key_field(const void *f, size_t n)
 
 static void rule_init_normalizes(void **state)
 {
-	struct fl_cls_rule r;
-	struct fl_match m;
+	struct fl_cls_rule *r;
+	struct fl_match m, got;
 
 	(void)state;
 	memset(&m, 0, sizeof(m));
 	m.value.nw_dst = fl_htonl(0x0a0102ff);
+	m.value.nw_src = fl_htonl(0x01020304); /* outside the mask: dropped */
 	set_be32_prefix(&m.mask.nw_dst, 24);
-	fl_cls_rule_init(&r, &m, 7, 3);
-	assert_int_equal(r.match.value.nw_dst, fl_htonl(0x0a010200));
-	assert_int_equal(r.priority, 7);
-	assert_false(fl_cls_rule_visible(&r, 2));
-	assert_true(fl_cls_rule_visible(&r, 3));
-	assert_true(fl_cls_rule_visible(&r, FL_CLS_VERSION_LATEST));
-	fl_cls_rule_set_remove_version(&r, 5);
-	assert_true(fl_cls_rule_visible(&r, 4));
-	assert_false(fl_cls_rule_visible(&r, 5));
-	assert_false(fl_cls_rule_is_inserted(&r));
+	r = rule_new(&m, 7, 3);
+	fl_cls_rule_get_match(r, &got);
+	assert_int_equal(got.value.nw_dst, fl_htonl(0x0a010200));
+	assert_int_equal(got.value.nw_src, 0);
+	assert_int_equal(got.mask.nw_dst, fl_htonl(0xffffff00));
+	assert_int_equal(r->priority, 7);
+	assert_false(fl_cls_rule_visible(r, 2));
+	assert_true(fl_cls_rule_visible(r, 3));
+	assert_true(fl_cls_rule_visible(r, FL_CLS_VERSION_LATEST));
+	fl_cls_rule_set_remove_version(r, 5);
+	assert_true(fl_cls_rule_visible(r, 4));
+	assert_false(fl_cls_rule_visible(r, 5));
+	assert_false(fl_cls_rule_is_inserted(r));
+	rule_free(r);
+}
+
+/* A rule stores the nonzero words of its mask and the value under them:
+ * its size grows by 16 bytes per word, whatever the word holds, and the
+ * rule works in a classifier at exactly that size (ASan checks). */
+static void rule_size_follows_mask(void **state)
+{
+	struct fl_classifier *cls = fl_cls_create();
+	struct fl_cls_rule *r1, *r5;
+	struct fl_match m1, m5, m;
+	struct fl_key k;
+	size_t base = sizeof(struct fl_cls_rule) + sizeof(void *);
+
+	(void)state;
+	fl_match_init_catchall(&m);
+	assert_int_equal(fl_cls_rule_size(&m), base);
+	memset(&m.mask, 0xff, sizeof(m.mask));
+	assert_int_equal(fl_cls_rule_size(&m), base + FL_KEY_WORDS * 16);
+
+	/* one word: nw_src and nw_dst share key word 12 */
+	memset(&m1, 0, sizeof(m1));
+	set_be32_prefix(&m1.mask.nw_dst, 24);
+	m1.value.nw_dst = fl_htonl(0x0a010200);
+	set_be32_prefix(&m1.mask.nw_src, 1);
+	assert_int_equal(fl_cls_rule_size(&m1), base + 16);
+	/* five: in_port (word 0), dl_type (9), nw_dst (12), nw_proto (17),
+	 * tp_dst (22) */
+	m5 = m1;
+	m5.mask.in_port = ~0u;
+	m5.value.in_port = 3;
+	m5.mask.dl_type = 0xffff;
+	m5.value.dl_type = fl_htons(0x0800);
+	m5.mask.nw_proto = 0xff;
+	m5.value.nw_proto = 6;
+	m5.mask.tp_dst = 0xffff;
+	m5.value.tp_dst = fl_htons(80);
+	assert_int_equal(fl_cls_rule_size(&m5), base + 5 * 16);
+	assert_int_equal(fl_cls_rule_size(&m5) - fl_cls_rule_size(&m1), 4 * 16);
+
+	r1 = rule_new(&m1, 10, 0);
+	r5 = rule_new(&m5, 20, 0);
+	assert_int_equal(fl_cls_insert(cls, r1), 0);
+	assert_int_equal(fl_cls_insert(cls, r5), 0);
+	assert_true(fl_cls_rule_is_inserted(r5));
+	ipv4_packet(&k, 0x0a010203);
+	k.nw_src = 0;
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, NULL), r1);
+	k.in_port = 3;
+	k.nw_proto = 6;
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, NULL), r5);
+	assert_ptr_equal(fl_cls_find_exactly(cls, &m5, 20, 0), r5);
+	fl_cls_remove(cls, r5);
+	assert_false(fl_cls_rule_is_inserted(r5));
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, NULL), r1);
+	fl_cls_remove(cls, r1);
+	fl_cls_destroy(cls);
+	rules_free_all();
+}
+
+/* fl_cls_rule_get_match gives back the normalized match, for masks from the
+ * property tests' templates and for words of random bits. */
+static void rule_match_round_trip(void **state)
+{
+	unsigned i, w;
+
+	(void)state;
+	rng_seed(3);
+	for (i = 0; i < 2000 * SCALE; i++) {
+		struct fl_match m, want, got;
+		struct fl_cls_rule *r;
+		struct mask_tmpl t;
+		size_t size;
+		unsigned n = 0;
+
+		if (i % 2) {
+			random_tmpl(&t, F_ALL);
+			build_mask(&t, &m.mask);
+			random_packet(&m.value);
+		} else {
+			for (w = 0; w < FL_KEY_WORDS; w++) {
+				kwords(&m.mask)[w] = rnd(3) ? 0 : rnd(2) ? ~0ull : rng();
+				kwords(&m.value)[w] = rng();
+			}
+		}
+		want = m;
+		fl_match_normalize(&want);
+		for (w = 0; w < FL_KEY_WORDS; w++)
+			n += kwords(&m.mask)[w] != 0;
+		size = fl_cls_rule_size(&m);
+		assert_int_equal(size, sizeof(struct fl_cls_rule) + 16 * n + sizeof(void *));
+		r = malloc(size);
+		assert_non_null(r);
+		fl_cls_rule_init(r, &m, (int)i, 0);
+		fl_cls_rule_get_match(r, &got);
+		assert_memory_equal(&got, &want, sizeof(got));
+		free(r);
+	}
 }
 
 static void empty_classifier(void **state)
@@ -549,94 +716,96 @@ static void empty_classifier(void **state)
 static void insert_find_remove(void **state)
 {
 	struct fl_classifier *cls = fl_cls_create();
-	struct fl_cls_rule r[4];
+	struct fl_cls_rule *r[4];
 	struct fl_match m;
 	struct fl_key k;
 	size_t base = fl_cls_memory(cls);
 
 	(void)state;
 	match_nw_dst(&m, 0x0a000000, 8);
-	fl_cls_rule_init(&r[0], &m, 10, 0);
-	fl_cls_rule_init(&r[1], &m, 20, 0); /* same match, higher priority */
+	r[0] = rule_new(&m, 10, 0);
+	r[1] = rule_new(&m, 20, 0); /* same match, higher priority */
 	match_nw_dst(&m, 0x0a010203, 32);
-	fl_cls_rule_init(&r[2], &m, 5, 0);
+	r[2] = rule_new(&m, 5, 0);
 	fl_match_init_catchall(&m);
-	fl_cls_rule_init(&r[3], &m, 0, 0);
+	r[3] = rule_new(&m, 0, 0);
 	for (unsigned i = 0; i < 4; i++)
-		assert_int_equal(fl_cls_insert(cls, &r[i]), 0);
+		assert_int_equal(fl_cls_insert(cls, r[i]), 0);
 	assert_int_equal(fl_cls_count(cls), 4);
 	assert_int_equal(fl_cls_n_subtables(cls), 3);
 
 	ipv4_packet(&k, 0x0a010203);
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, NULL), &r[1]);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, NULL), r[1]);
 	ipv4_packet(&k, 0x0b010203);
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, NULL), &r[3]);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, NULL), r[3]);
 
 	match_nw_dst(&m, 0x0a0000ff, 8); /* normalized by find */
-	assert_ptr_equal(fl_cls_find_exactly(cls, &m, 10, 0), &r[0]);
-	assert_ptr_equal(fl_cls_find_exactly(cls, &m, 20, FL_CLS_VERSION_ANY), &r[1]);
+	assert_ptr_equal(fl_cls_find_exactly(cls, &m, 10, 0), r[0]);
+	assert_ptr_equal(fl_cls_find_exactly(cls, &m, 20, FL_CLS_VERSION_ANY), r[1]);
 	assert_null(fl_cls_find_exactly(cls, &m, 15, 0));
 	match_nw_dst(&m, 0x0a000000, 16);
 	assert_null(fl_cls_find_exactly(cls, &m, 10, 0));
 
-	fl_cls_remove(cls, &r[1]);
+	fl_cls_remove(cls, r[1]);
 	ipv4_packet(&k, 0x0a010203);
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, NULL), &r[0]);
-	fl_cls_remove(cls, &r[0]);
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, NULL), &r[2]);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, NULL), r[0]);
+	fl_cls_remove(cls, r[0]);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, NULL), r[2]);
 	assert_int_equal(fl_cls_n_subtables(cls), 2);
-	fl_cls_remove(cls, &r[2]);
-	fl_cls_remove(cls, &r[3]);
-	fl_cls_remove(cls, &r[3]); /* not inserted: nothing */
+	fl_cls_remove(cls, r[2]);
+	fl_cls_remove(cls, r[3]);
+	fl_cls_remove(cls, r[3]); /* not inserted: nothing */
 	assert_int_equal(fl_cls_count(cls), 0);
 	assert_int_equal(fl_cls_n_subtables(cls), 0);
 	assert_null(fl_cls_lookup(cls, 0, &k, NULL));
 	/* only the (bigger) mask map stays */
 	assert_true(fl_cls_memory(cls) <= base + 256);
 	fl_cls_destroy(cls);
+	rules_free_all();
 }
 
 static void duplicates_and_versions(void **state)
 {
 	struct fl_classifier *cls = fl_cls_create();
-	struct fl_cls_rule old, new, dup;
+	struct fl_cls_rule *old, *new, *dup;
 	struct fl_match m;
 	struct fl_key k;
 
 	(void)state;
 	match_nw_dst(&m, 0x0a000000, 8);
-	fl_cls_rule_init(&old, &m, 10, 1);
-	assert_int_equal(fl_cls_insert(cls, &old), 0);
-	fl_cls_rule_init(&dup, &m, 10, 0);
-	assert_int_equal(fl_cls_insert(cls, &dup), -EEXIST);
+	old = rule_new(&m, 10, 1);
+	assert_int_equal(fl_cls_insert(cls, old), 0);
+	dup = rule_new(&m, 10, 0);
+	assert_int_equal(fl_cls_insert(cls, dup), -EEXIST);
 	assert_int_equal(fl_cls_count(cls), 1);
 
 	/* A modify: the old rule goes at version 3, its replacement comes. */
-	fl_cls_rule_set_remove_version(&old, 3);
-	fl_cls_rule_init(&new, &m, 10, 3);
-	assert_int_equal(fl_cls_insert(cls, &new), 0);
+	fl_cls_rule_set_remove_version(old, 3);
+	new = rule_new(&m, 10, 3);
+	assert_int_equal(fl_cls_insert(cls, new), 0);
 	ipv4_packet(&k, 0x0a0a0a0a);
 	assert_null(fl_cls_lookup(cls, 0, &k, NULL));
-	assert_ptr_equal(fl_cls_lookup(cls, 1, &k, NULL), &old);
-	assert_ptr_equal(fl_cls_lookup(cls, 2, &k, NULL), &old);
-	assert_ptr_equal(fl_cls_lookup(cls, 3, &k, NULL), &new);
-	assert_ptr_equal(fl_cls_lookup(cls, FL_CLS_VERSION_LATEST, &k, NULL), &new);
-	assert_ptr_equal(fl_cls_find_exactly(cls, &m, 10, 2), &old);
-	assert_ptr_equal(fl_cls_find_exactly(cls, &m, 10, 3), &new);
+	assert_ptr_equal(fl_cls_lookup(cls, 1, &k, NULL), old);
+	assert_ptr_equal(fl_cls_lookup(cls, 2, &k, NULL), old);
+	assert_ptr_equal(fl_cls_lookup(cls, 3, &k, NULL), new);
+	assert_ptr_equal(fl_cls_lookup(cls, FL_CLS_VERSION_LATEST, &k, NULL), new);
+	assert_ptr_equal(fl_cls_find_exactly(cls, &m, 10, 2), old);
+	assert_ptr_equal(fl_cls_find_exactly(cls, &m, 10, 3), new);
 	/* rolled back: both visible from 3 on would overlap, so a third
 	 * copy still conflicts with one of them */
-	fl_cls_rule_init(&dup, &m, 10, 5);
-	assert_int_equal(fl_cls_insert(cls, &dup), -EEXIST);
-	fl_cls_remove(cls, &old);
+	dup = rule_new(&m, 10, 5);
+	assert_int_equal(fl_cls_insert(cls, dup), -EEXIST);
+	fl_cls_remove(cls, old);
 	assert_ptr_equal(fl_cls_lookup(cls, 2, &k, NULL), NULL);
-	fl_cls_remove(cls, &new);
+	fl_cls_remove(cls, new);
 	fl_cls_destroy(cls);
+	rules_free_all();
 }
 
 static void same_value_priority_list(void **state)
 {
 	struct fl_classifier *cls = fl_cls_create();
-	struct fl_cls_rule r[40];
+	struct fl_cls_rule *r[40];
 	struct fl_match m;
 	struct fl_key k;
 	unsigned i, order[40];
@@ -657,10 +826,10 @@ static void same_value_priority_list(void **state)
 	for (i = 0; i < 40; i++) {
 		unsigned x = order[i];
 
-		fl_cls_rule_init(&r[x], &m, (int)(x / 2), x % 2);
+		r[x] = rule_new(&m, (int)(x / 2), x % 2);
 		if (x % 2 == 0)
-			fl_cls_rule_set_remove_version(&r[x], 1);
-		assert_int_equal(fl_cls_insert(cls, &r[x]), 0);
+			fl_cls_rule_set_remove_version(r[x], 1);
+		assert_int_equal(fl_cls_insert(cls, r[x]), 0);
 	}
 	assert_int_equal(fl_cls_n_subtables(cls), 1);
 	ipv4_packet(&k, 0x0a000001);
@@ -668,13 +837,14 @@ static void same_value_priority_list(void **state)
 		const struct fl_cls_rule *got0 = fl_cls_lookup(cls, 0, &k, NULL);
 		const struct fl_cls_rule *got1 = fl_cls_lookup(cls, 1, &k, NULL);
 
-		assert_ptr_equal(got0, &r[i - 2]);
-		assert_ptr_equal(got1, &r[i - 1]);
-		fl_cls_remove(cls, &r[i - 1]);
-		fl_cls_remove(cls, &r[i - 2]);
+		assert_ptr_equal(got0, r[i - 2]);
+		assert_ptr_equal(got1, r[i - 1]);
+		fl_cls_remove(cls, r[i - 1]);
+		fl_cls_remove(cls, r[i - 2]);
 	}
 	assert_int_equal(fl_cls_n_subtables(cls), 0);
 	fl_cls_destroy(cls);
+	rules_free_all();
 }
 
 /* ---- iteration ---- */
@@ -695,7 +865,8 @@ static unsigned count_cursor(struct fl_classifier *cls, const struct fl_match *t
 static bool loose_match(const struct fl_match *t, const struct fl_cls_rule *r)
 {
 	const uint64_t *tm = fl_key_words(&t->mask), *tv = fl_key_words(&t->value);
-	const uint64_t *rm = fl_key_words(&r->match.mask), *rv = fl_key_words(&r->match.value);
+	const uint64_t *rm = fl_key_words(&rule_match(r)->mask);
+	const uint64_t *rv = fl_key_words(&rule_match(r)->value);
 	unsigned i;
 
 	for (i = 0; i < FL_KEY_WORDS; i++)
@@ -722,7 +893,7 @@ static void iterate_loose_strict(void **state)
 		for (i = 0; i < 40; i++) {
 			const struct fl_cls_rule *src = w.ref.rules[rnd(w.ref.n)];
 			uint64_t v = rnd(4) ? rnd(9) : FL_CLS_VERSION_ANY;
-			struct fl_match t = src->match;
+			struct fl_match t = *rule_match(src);
 			unsigned want_loose = 0, want_strict = 0, j;
 
 			/* loosen the target: drop some mask words */
@@ -738,7 +909,7 @@ static void iterate_loose_strict(void **state)
 					continue;
 				want_loose += loose_match(&t, r);
 				want_strict += r->priority == src->priority &&
-					       fl_match_equal(&t, &r->match);
+					       fl_match_equal(&t, rule_match(r));
 			}
 			assert_int_equal(count_cursor(w.cls, &t, 0, false, v), want_loose);
 			assert_int_equal(count_cursor(w.cls, &t, src->priority, true, v),
@@ -912,7 +1083,7 @@ static void acl_packet(struct fl_key *k)
 	k->tp_dst = fl_htons((uint16_t)(rnd(2) ? 1000 + rnd(64) : rng()));
 }
 
-static void acl_rule(struct fl_cls_rule *r)
+static struct fl_cls_rule *acl_rule(void)
 {
 	static const uint8_t shapes[10][4] = {
 		/* nw_src len, nw_dst len, ports (1 src, 2 dst, 3 dst/0xff00), in_port */
@@ -937,7 +1108,7 @@ static void acl_rule(struct fl_cls_rule *r)
 	if (sh[3])
 		m.mask.in_port = ~0u;
 	fl_match_normalize(&m);
-	fl_cls_rule_init(r, &m, 100 + (int)rnd(900), 0);
+	return rule_new(&m, 100 + (int)rnd(900), 0);
 }
 
 static void flip_outside(struct fl_key *q, const struct fl_key *wc)
@@ -970,24 +1141,22 @@ static void megaflow_invariant_acl(void **state)
 	(void)state;
 	rng_seed(47);
 	for (round = 0; round < 4 * SCALE; round++) {
-		struct fl_cls_rule any;
+		struct fl_cls_rule *any;
 		struct fl_match m;
 
 		world_init(&w, 1200, 1, F_ALL);
 		if (round % 2)
 			assert_int_equal(fl_cls_set_prefixes(w.cls, FL_CLS_PREFIX_PORTS), 0);
 		fl_match_init_catchall(&m);
-		fl_cls_rule_init(&any, &m, 0, 0);
+		any = rule_new(&m, 0, 0);
 		if (round % 3) {
-			assert_int_equal(fl_cls_insert(w.cls, &any), 0);
-			ref_add(&w.ref, &any);
+			assert_int_equal(fl_cls_insert(w.cls, any), 0);
+			ref_add(&w.ref, any);
 		}
 		for (step = 0; step < 4; step++) {
-			for (i = 0; i < 250 && w.used < w.n_pool; i++) {
-				acl_rule(&w.pool[w.used]);
-				if (world_insert(&w, &w.pool[w.used]))
+			for (i = 0; i < 250 && w.used < w.n_pool; i++)
+				if (world_insert(&w, acl_rule()))
 					w.used++;
-			}
 			for (i = 0; i < 150; i++) {
 				const struct fl_cls_rule *win;
 				struct fl_key p, q, wc;
@@ -1025,14 +1194,14 @@ static void megaflow_invariant_acl(void **state)
 			for (i = 0; i < 100 && w.ref.n > 1; i++) {
 				unsigned x = rnd(w.ref.n);
 
-				if (w.ref.rules[x] == &any)
+				if (w.ref.rules[x] == any)
 					continue;
 				fl_cls_remove(w.cls, w.ref.rules[x]);
 				ref_del(&w.ref, x);
 			}
 		}
-		if (fl_cls_rule_is_inserted(&any))
-			fl_cls_remove(w.cls, &any);
+		if (fl_cls_rule_is_inserted(any))
+			fl_cls_remove(w.cls, any);
 		world_free(&w);
 	}
 	assert_true(checked >= 20000);
@@ -1049,14 +1218,14 @@ static unsigned nw_dst_bits(const struct fl_key *wc)
 static void trie_narrows_ipv4(void **state)
 {
 	struct fl_classifier *cls = fl_cls_create();
-	struct fl_cls_rule r8, r32, any;
+	struct fl_cls_rule *r8, *r32, *any;
 	struct fl_match m;
 	struct fl_key k, wc;
 
 	(void)state;
 	match_nw_dst(&m, 0x0a000000, 8);
-	fl_cls_rule_init(&r8, &m, 10, 0);
-	assert_int_equal(fl_cls_insert(cls, &r8), 0);
+	r8 = rule_new(&m, 10, 0);
+	assert_int_equal(fl_cls_insert(cls, r8), 0);
 
 	/* 192.168.1.1 vs 10/8: differs in the first bit */
 	ipv4_packet(&k, 0xc0a80101);
@@ -1072,49 +1241,50 @@ static void trie_narrows_ipv4(void **state)
 	/* a hit: the subtable's mask */
 	ipv4_packet(&k, 0x0a7f0001);
 	memset(&wc, 0, sizeof(wc));
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &r8);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), r8);
 	assert_int_equal(nw_dst_bits(&wc), 8);
 	assert_int_equal(wc.dl_type, 0xffff);
-	fl_cls_remove(cls, &r8);
+	fl_cls_remove(cls, r8);
 
 	/* a /32 above a catch-all: a miss costs a few bits, not 32 */
 	match_nw_dst(&m, 0x0a010203, 32);
-	fl_cls_rule_init(&r32, &m, 10, 0);
+	r32 = rule_new(&m, 10, 0);
 	fl_match_init_catchall(&m);
-	fl_cls_rule_init(&any, &m, 0, 0);
-	assert_int_equal(fl_cls_insert(cls, &r32), 0);
-	assert_int_equal(fl_cls_insert(cls, &any), 0);
+	any = rule_new(&m, 0, 0);
+	assert_int_equal(fl_cls_insert(cls, r32), 0);
+	assert_int_equal(fl_cls_insert(cls, any), 0);
 	ipv4_packet(&k, 0xc0a80101);
 	memset(&wc, 0, sizeof(wc));
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), any);
 	assert_int_equal(nw_dst_bits(&wc), 8);
 	ipv4_packet(&k, 0x0a010303); /* agrees on 23 bits */
 	memset(&wc, 0, sizeof(wc));
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), any);
 	assert_int_equal(nw_dst_bits(&wc), 24);
 
 	/* without tries, the whole /32 */
 	assert_int_equal(fl_cls_set_prefixes(cls, 0), 0);
 	ipv4_packet(&k, 0xc0a80101);
 	memset(&wc, 0, sizeof(wc));
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), any);
 	assert_int_equal(nw_dst_bits(&wc), 32);
 	/* back on: rebuilt from the rules */
 	assert_int_equal(fl_cls_set_prefixes(cls, FL_CLS_PREFIX_NW_DST), 0);
 	assert_int_equal(fl_cls_get_prefixes(cls), FL_CLS_PREFIX_NW_DST);
 	memset(&wc, 0, sizeof(wc));
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), any);
 	assert_int_equal(nw_dst_bits(&wc), 8);
 	assert_int_equal(fl_cls_set_prefixes(cls, 1u << 7), -EINVAL);
-	fl_cls_remove(cls, &r32);
-	fl_cls_remove(cls, &any);
+	fl_cls_remove(cls, r32);
+	fl_cls_remove(cls, any);
 	fl_cls_destroy(cls);
+	rules_free_all();
 }
 
 static void trie_narrows_ipv6(void **state)
 {
 	struct fl_classifier *cls = fl_cls_create();
-	struct fl_cls_rule r[3];
+	struct fl_cls_rule *r[3];
 	struct fl_match m;
 	struct fl_key k, wc;
 	static const unsigned lens[3] = {48, 64, 128};
@@ -1130,8 +1300,8 @@ static void trie_narrows_ipv6(void **state)
 		m.value.ipv6_dst[3] = 0xb8;
 		m.value.ipv6_dst[15] = 1;
 		fl_match_normalize(&m);
-		fl_cls_rule_init(&r[i], &m, 10 + (int)i, 0);
-		assert_int_equal(fl_cls_insert(cls, &r[i]), 0);
+		r[i] = rule_new(&m, 10 + (int)i, 0);
+		assert_int_equal(fl_cls_insert(cls, r[i]), 0);
 	}
 	memset(&k, 0, sizeof(k));
 	k.ipv6_dst[0] = 0xfe;
@@ -1140,14 +1310,15 @@ static void trie_narrows_ipv6(void **state)
 	assert_null(fl_cls_lookup(cls, 0, &k, &wc));
 	assert_int_equal(popcount_key_field(wc.ipv6_dst, 16), 8);
 	/* 2001:db8::2: runs the whole /64 and 126 bits of the /128 */
-	memcpy(k.ipv6_dst, r[2].match.value.ipv6_dst, 16);
+	memcpy(k.ipv6_dst, rule_match(r[2])->value.ipv6_dst, 16);
 	k.ipv6_dst[15] = 2;
 	memset(&wc, 0, sizeof(wc));
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &r[1]);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), r[1]);
 	assert_int_equal(popcount_key_field(wc.ipv6_dst, 16), 128); /* 127, rounded */
 	for (i = 0; i < 3; i++)
-		fl_cls_remove(cls, &r[i]);
+		fl_cls_remove(cls, r[i]);
 	fl_cls_destroy(cls);
+	rules_free_all();
 }
 
 static unsigned port_bits(fl_be16 p)
@@ -1169,7 +1340,7 @@ static void match_ports(struct fl_match *m, uint16_t src, uint16_t src_mask, uin
 static void ports_trie_narrows(void **state)
 {
 	struct fl_classifier *cls = fl_cls_create();
-	struct fl_cls_rule r80, r443, rsrc, any, r16;
+	struct fl_cls_rule *r80, *r443, *rsrc, *any, *r16;
 	struct fl_match m;
 	struct fl_key k, wc;
 
@@ -1178,8 +1349,8 @@ static void ports_trie_narrows(void **state)
 	 * at the third bit: a few high bits of tp_dst (rounded up to a grain
 	 * of 8), no tp_src bits, not all 16 */
 	match_ports(&m, 0, 0, 80, 0xffff);
-	fl_cls_rule_init(&r80, &m, 10, 0);
-	assert_int_equal(fl_cls_insert(cls, &r80), 0);
+	r80 = rule_new(&m, 10, 0);
+	assert_int_equal(fl_cls_insert(cls, r80), 0);
 	ipv4_packet(&k, 0x0a000001);
 	k.tp_src = fl_htons(40000);
 	k.tp_dst = fl_htons(12345);
@@ -1196,13 +1367,13 @@ static void ports_trie_narrows(void **state)
 	/* a hit: the mask */
 	k.tp_dst = fl_htons(80);
 	memset(&wc, 0, sizeof(wc));
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &r80);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), r80);
 	assert_int_equal(wc.tp_dst, 0xffff);
 
 	/* 443 (0x01bb) joins: 12345 still leaves at bit 2, 0x0200 at bit 6 */
 	match_ports(&m, 0, 0, 443, 0xffff);
-	fl_cls_rule_init(&r443, &m, 10, 0);
-	assert_int_equal(fl_cls_insert(cls, &r443), 0);
+	r443 = rule_new(&m, 10, 0);
+	assert_int_equal(fl_cls_insert(cls, r443), 0);
 	k.tp_dst = fl_htons(12345);
 	memset(&wc, 0, sizeof(wc));
 	assert_null(fl_cls_lookup(cls, 0, &k, &wc));
@@ -1214,8 +1385,8 @@ static void ports_trie_narrows(void **state)
 
 	/* both ports in one mask, tp_dst by prefix: one walk of 24 bits */
 	match_ports(&m, 53, 0xffff, 0x1200, 0xff00);
-	fl_cls_rule_init(&rsrc, &m, 20, 0);
-	assert_int_equal(fl_cls_insert(cls, &rsrc), 0);
+	rsrc = rule_new(&m, 20, 0);
+	assert_int_equal(fl_cls_insert(cls, rsrc), 0);
 	k.tp_src = fl_htons(53);
 	k.tp_dst = fl_htons(0x1300); /* src runs along, dst parts at bit 7 */
 	memset(&wc, 0, sizeof(wc));
@@ -1231,7 +1402,7 @@ static void ports_trie_narrows(void **state)
 	/* behind the L3 stage: nw_src/16 + tp_dst, address tries off, P
 	 * agrees on nw_src (the L3 stage passes) and misses on the port */
 	assert_int_equal(fl_cls_set_prefixes(cls, FL_CLS_PREFIX_PORTS), 0);
-	fl_cls_remove(cls, &rsrc);
+	fl_cls_remove(cls, rsrc);
 	memset(&m, 0, sizeof(m));
 	m.mask.dl_type = 0xffff;
 	m.value.dl_type = fl_htons(0x0800);
@@ -1240,15 +1411,15 @@ static void ports_trie_narrows(void **state)
 	m.mask.tp_dst = 0xffff;
 	m.value.tp_dst = fl_htons(22);
 	fl_match_normalize(&m);
-	fl_cls_rule_init(&r16, &m, 30, 0);
-	assert_int_equal(fl_cls_insert(cls, &r16), 0);
+	r16 = rule_new(&m, 30, 0);
+	assert_int_equal(fl_cls_insert(cls, r16), 0);
 	fl_match_init_catchall(&m);
-	fl_cls_rule_init(&any, &m, 0, 0);
-	assert_int_equal(fl_cls_insert(cls, &any), 0);
+	any = rule_new(&m, 0, 0);
+	assert_int_equal(fl_cls_insert(cls, any), 0);
 	k.tp_src = fl_htons(40000);
 	k.tp_dst = fl_htons(0x8000 | 22);
 	memset(&wc, 0, sizeof(wc));
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), any);
 	assert_int_equal(wc.nw_src, 0);
 	assert_int_equal(fl_ntohs(wc.tp_dst), 0xff00);
 	assert_int_equal(wc.tp_src, 0);
@@ -1258,7 +1429,7 @@ static void ports_trie_narrows(void **state)
 	k.nw_src = fl_htonl(0x01030000);
 	k.tp_dst = fl_htons(0x4000);
 	memset(&wc, 0, sizeof(wc));
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), any);
 	assert_int_equal(fl_ntohl(wc.nw_src), 0xffff0000);
 	assert_int_equal(fl_ntohs(wc.tp_dst), 0xff00);
 
@@ -1267,22 +1438,23 @@ static void ports_trie_narrows(void **state)
 	k.nw_src = fl_htonl(0x01020304);
 	k.tp_dst = fl_htons(12345);
 	memset(&wc, 0, sizeof(wc));
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), any);
 	assert_int_equal(wc.tp_dst, 0xffff);
 	assert_int_equal(fl_cls_set_prefixes(cls, FL_CLS_PREFIX_ALL), 0);
 	assert_int_equal(fl_cls_get_prefixes(cls), FL_CLS_PREFIX_ALL);
 	memset(&wc, 0, sizeof(wc));
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), any);
 	assert_true(port_bits(wc.tp_dst) <= 8);
 	assert_int_equal(wc.tp_src, 0);
 	assert_true(fl_cls_memory(cls) > 0);
 
-	fl_cls_remove(cls, &r80);
-	fl_cls_remove(cls, &r443);
-	fl_cls_remove(cls, &r16);
-	fl_cls_remove(cls, &any);
+	fl_cls_remove(cls, r80);
+	fl_cls_remove(cls, r443);
+	fl_cls_remove(cls, r16);
+	fl_cls_remove(cls, any);
 	assert_int_equal(fl_cls_n_subtables(cls), 0);
 	fl_cls_destroy(cls);
+	rules_free_all();
 }
 
 /* A subtable over in_port, nw_dst and tp_dst that P misses on in_port adds
@@ -1290,7 +1462,7 @@ static void ports_trie_narrows(void **state)
 static void staged_and_priority_narrowing(void **state)
 {
 	struct fl_classifier *cls = fl_cls_create();
-	struct fl_cls_rule a, b;
+	struct fl_cls_rule *a, *b;
 	struct fl_match m;
 	struct fl_key k, wc;
 
@@ -1303,13 +1475,13 @@ static void staged_and_priority_narrowing(void **state)
 	m.value.nw_dst = fl_htonl(0x0a000001);
 	m.mask.tp_dst = 0xffff;
 	m.value.tp_dst = fl_htons(80);
-	fl_cls_rule_init(&a, &m, 100, 0);
-	assert_int_equal(fl_cls_insert(cls, &a), 0);
+	a = rule_new(&m, 100, 0);
+	assert_int_equal(fl_cls_insert(cls, a), 0);
 	memset(&m, 0, sizeof(m));
 	m.mask.tp_src = 0xffff;
 	m.value.tp_src = fl_htons(53);
-	fl_cls_rule_init(&b, &m, 50, 0);
-	assert_int_equal(fl_cls_insert(cls, &b), 0);
+	b = rule_new(&m, 50, 0);
+	assert_int_equal(fl_cls_insert(cls, b), 0);
 
 	ipv4_packet(&k, 0x0a000001);
 	k.in_port = 2;
@@ -1322,23 +1494,24 @@ static void staged_and_priority_narrowing(void **state)
 
 	k.in_port = 1;
 	memset(&wc, 0, sizeof(wc));
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &a);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), a);
 	assert_int_equal(wc.nw_dst, ~0u);
 	assert_int_equal(wc.tp_dst, 0xffff);
 	assert_int_equal(wc.tp_src, 0); /* 50 < 100: never visited */
 
 	/* a drops below b: b's subtable first now */
-	fl_cls_remove(cls, &a);
-	m = a.match;
-	fl_cls_rule_init(&a, &m, 10, 0);
-	assert_int_equal(fl_cls_insert(cls, &a), 0);
+	fl_cls_remove(cls, a);
+	m = *rule_match(a);
+	a = rule_new(&m, 10, 0);
+	assert_int_equal(fl_cls_insert(cls, a), 0);
 	k.tp_src = fl_htons(53);
 	memset(&wc, 0, sizeof(wc));
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &b);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), b);
 	assert_int_equal(wc.in_port, 0);
-	fl_cls_remove(cls, &a);
-	fl_cls_remove(cls, &b);
+	fl_cls_remove(cls, a);
+	fl_cls_remove(cls, b);
 	fl_cls_destroy(cls);
+	rules_free_all();
 }
 
 /* Rules below the winner's priority cost no wildcards. The nw_src/16 +
@@ -1352,7 +1525,7 @@ static void staged_and_priority_narrowing(void **state)
 static void priority_bounds_narrow(void **state)
 {
 	struct fl_classifier *cls = fl_cls_create();
-	struct fl_cls_rule a_hi, a_lo, a_lo2, b, any;
+	struct fl_cls_rule *a_hi, *a_lo, *a_lo2, *b, *any;
 	struct fl_match m;
 	struct fl_key k, wc;
 	unsigned prefixes;
@@ -1368,25 +1541,25 @@ static void priority_bounds_narrow(void **state)
 		m.value.nw_src = fl_htonl(0x82090000);
 		m.mask.tp_dst = 0xffff;
 		m.value.tp_dst = fl_htons(22);
-		fl_cls_rule_init(&a_hi, &m, 200, 0);
-		assert_int_equal(fl_cls_insert(cls, &a_hi), 0);
+		a_hi = rule_new(&m, 200, 0);
+		assert_int_equal(fl_cls_insert(cls, a_hi), 0);
 		m.value.nw_src = fl_htonl(0x0a010000);
 		m.value.tp_dst = fl_htons(80);
-		fl_cls_rule_init(&a_lo, &m, 10, 0);
-		assert_int_equal(fl_cls_insert(cls, &a_lo), 0);
+		a_lo = rule_new(&m, 10, 0);
+		assert_int_equal(fl_cls_insert(cls, a_lo), 0);
 		match_ports(&m, 53, 0xffff, 0, 0);
-		fl_cls_rule_init(&b, &m, 100, 0);
-		assert_int_equal(fl_cls_insert(cls, &b), 0);
+		b = rule_new(&m, 100, 0);
+		assert_int_equal(fl_cls_insert(cls, b), 0);
 		fl_match_init_catchall(&m);
-		fl_cls_rule_init(&any, &m, 0, 0);
-		assert_int_equal(fl_cls_insert(cls, &any), 0);
+		any = rule_new(&m, 0, 0);
+		assert_int_equal(fl_cls_insert(cls, any), 0);
 
 		ipv4_packet(&k, 0xc0a80101);
 		k.nw_src = fl_htonl(0x0a010203);
 		k.tp_src = fl_htons(53);
 		k.tp_dst = fl_htons(443);
 		memset(&wc, 0, sizeof(wc));
-		assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &b);
+		assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), b);
 		assert_int_equal(wc.tp_dst, 0);
 		assert_int_equal(wc.tp_src, 0xffff);
 		if (prefixes)
@@ -1397,31 +1570,32 @@ static void priority_bounds_narrow(void **state)
 		 * the ports trie rules out 22 and 80 on tp_dst alone */
 		k.tp_src = fl_htons(54);
 		memset(&wc, 0, sizeof(wc));
-		assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &any);
+		assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), any);
 		assert_int_equal(fl_ntohs(wc.tp_dst), 0xff00);
 		assert_int_equal(wc.nw_src, 0);
 
 		/* A stale bound after a removal only costs bits: the value
 		 * of a_lo gets a rule at 150 and one at 10, the 150 goes; the
 		 * bound stays 150 and P pays for the L4 stage again. */
-		fl_cls_remove(cls, &a_lo);
-		m = a_lo.match;
-		fl_cls_rule_init(&a_lo, &m, 150, 0);
-		assert_int_equal(fl_cls_insert(cls, &a_lo), 0);
-		fl_cls_rule_init(&a_lo2, &m, 10, 0);
-		assert_int_equal(fl_cls_insert(cls, &a_lo2), 0);
-		fl_cls_remove(cls, &a_lo);
+		fl_cls_remove(cls, a_lo);
+		m = *rule_match(a_lo);
+		a_lo = rule_new(&m, 150, 0);
+		assert_int_equal(fl_cls_insert(cls, a_lo), 0);
+		a_lo2 = rule_new(&m, 10, 0);
+		assert_int_equal(fl_cls_insert(cls, a_lo2), 0);
+		fl_cls_remove(cls, a_lo);
 		k.tp_src = fl_htons(53);
 		memset(&wc, 0, sizeof(wc));
-		assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &b);
+		assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), b);
 		assert_true(wc.tp_dst != 0);
-		fl_cls_remove(cls, &a_lo2);
-		fl_cls_remove(cls, &any);
-		fl_cls_remove(cls, &a_hi);
-		fl_cls_remove(cls, &b);
+		fl_cls_remove(cls, a_lo2);
+		fl_cls_remove(cls, any);
+		fl_cls_remove(cls, a_hi);
+		fl_cls_remove(cls, b);
 		assert_int_equal(fl_cls_n_subtables(cls), 0);
 	}
 	fl_cls_destroy(cls);
+	rules_free_all();
 }
 
 /* The ports trie ignores ports whose rules cannot beat the winner: tp_dst
@@ -1430,38 +1604,39 @@ static void priority_bounds_narrow(void **state)
 static void priority_bounds_ports(void **state)
 {
 	struct fl_classifier *cls = fl_cls_create();
-	struct fl_cls_rule r80, r443, win;
+	struct fl_cls_rule *r80, *r443, *win;
 	struct fl_match m;
 	struct fl_key k, wc;
 
 	(void)state;
 	match_ports(&m, 0, 0, 80, 0xffff);
-	fl_cls_rule_init(&r80, &m, 5, 0);
-	assert_int_equal(fl_cls_insert(cls, &r80), 0);
+	r80 = rule_new(&m, 5, 0);
+	assert_int_equal(fl_cls_insert(cls, r80), 0);
 	match_ports(&m, 0, 0, 443, 0xffff);
-	fl_cls_rule_init(&r443, &m, 300, 0);
-	assert_int_equal(fl_cls_insert(cls, &r443), 0);
+	r443 = rule_new(&m, 300, 0);
+	assert_int_equal(fl_cls_insert(cls, r443), 0);
 	memset(&m, 0, sizeof(m));
 	m.mask.in_port = ~0u;
 	m.value.in_port = 1;
-	fl_cls_rule_init(&win, &m, 100, 0);
-	assert_int_equal(fl_cls_insert(cls, &win), 0);
+	win = rule_new(&m, 100, 0);
+	assert_int_equal(fl_cls_insert(cls, win), 0);
 
 	memset(&k, 0, sizeof(k));
 	k.in_port = 1;
 	k.tp_dst = fl_htons(81);
 	memset(&wc, 0, sizeof(wc));
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &win);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), win);
 	assert_int_equal(fl_ntohs(wc.tp_dst), 0xff00);
 	/* in_port 2: nothing wins, 80 counts again: all 16 bits */
 	k.in_port = 2;
 	memset(&wc, 0, sizeof(wc));
 	assert_null(fl_cls_lookup(cls, 0, &k, &wc));
 	assert_int_equal(wc.tp_dst, 0xffff);
-	fl_cls_remove(cls, &r80);
-	fl_cls_remove(cls, &r443);
-	fl_cls_remove(cls, &win);
+	fl_cls_remove(cls, r80);
+	fl_cls_remove(cls, r443);
+	fl_cls_remove(cls, win);
 	fl_cls_destroy(cls);
+	rules_free_all();
 }
 
 /* A /24 subtable's miss is proven where the key's path enters a subtree
@@ -1472,7 +1647,7 @@ static void priority_bounds_ports(void **state)
 static void length_summary_narrows(void **state)
 {
 	struct fl_classifier *cls = fl_cls_create();
-	struct fl_cls_rule r16, r24;
+	struct fl_cls_rule *r16, *r24;
 	struct fl_match m;
 	struct fl_key k, wc;
 
@@ -1480,21 +1655,22 @@ static void length_summary_narrows(void **state)
 	memset(&m, 0, sizeof(m));
 	set_be32_prefix(&m.mask.nw_src, 24);
 	m.value.nw_src = fl_htonl(0x0a020300);
-	fl_cls_rule_init(&r24, &m, 60, 0);
-	assert_int_equal(fl_cls_insert(cls, &r24), 0);
+	r24 = rule_new(&m, 60, 0);
+	assert_int_equal(fl_cls_insert(cls, r24), 0);
 	set_be32_prefix(&m.mask.nw_src, 16);
 	m.value.nw_src = fl_htonl(0x0a010000);
-	fl_cls_rule_init(&r16, &m, 50, 0);
-	assert_int_equal(fl_cls_insert(cls, &r16), 0);
+	r16 = rule_new(&m, 50, 0);
+	assert_int_equal(fl_cls_insert(cls, r16), 0);
 
 	memset(&k, 0, sizeof(k));
 	k.nw_src = fl_htonl(0x0a010506);
 	memset(&wc, 0, sizeof(wc));
-	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), &r16);
+	assert_ptr_equal(fl_cls_lookup(cls, 0, &k, &wc), r16);
 	assert_int_equal(fl_ntohl(wc.nw_src), 0xffff0000);
-	fl_cls_remove(cls, &r16);
-	fl_cls_remove(cls, &r24);
+	fl_cls_remove(cls, r16);
+	fl_cls_remove(cls, r24);
 	fl_cls_destroy(cls);
+	rules_free_all();
 }
 
 /* ---- subtable lifecycle and order ---- */
@@ -1508,17 +1684,16 @@ static void many_masks_lifecycle(void **state)
 	(void)state;
 	rng_seed(51);
 	for (round = 0; round < 6 * SCALE; round++) {
-		struct fl_cls_rule *rules = aligned_alloc(64, 500 * sizeof(*rules));
 		struct fl_classifier *cls = fl_cls_create();
 		struct ref ref = {0};
 
-		assert_non_null(rules);
 		base = fl_cls_memory(cls);
 		if (round % 2)
 			fl_cls_defer(cls);
 		/* 500 rules, up to 500 masks: every rule its own nw_src/nw_dst
 		 * prefix-length pair and port mask */
 		for (i = 0; i < 500; i++) {
+			struct fl_cls_rule *r;
 			struct fl_match m;
 
 			memset(&m, 0, sizeof(m));
@@ -1527,9 +1702,9 @@ static void many_masks_lifecycle(void **state)
 			m.mask.tp_dst = rnd(2) ? 0xffff : 0;
 			random_packet(&m.value);
 			fl_match_normalize(&m);
-			fl_cls_rule_init(&rules[i], &m, (int)rnd(1000), 0);
-			if (fl_cls_insert(cls, &rules[i]) == 0)
-				ref_add(&ref, &rules[i]);
+			r = rule_new(&m, (int)rnd(1000), 0);
+			if (fl_cls_insert(cls, r) == 0)
+				ref_add(&ref, r);
 		}
 		if (round % 2)
 			fl_cls_publish(cls);
@@ -1568,7 +1743,7 @@ static void many_masks_lifecycle(void **state)
 		assert_true(fl_cls_memory(cls) <= base + 1024 * sizeof(void *));
 		fl_cls_destroy(cls);
 		ref_free(&ref);
-		free(rules);
+		rules_free_all();
 	}
 }
 
@@ -1588,9 +1763,8 @@ static void priority_order_after_removals(void **state)
 		for (i = 0; i < 4; i++)
 			w.tmpl[i].fields = shapes[i];
 		for (i = 0; i < 800; i++) {
-			struct fl_cls_rule *r = &w.pool[w.used];
+			struct fl_cls_rule *r = random_rule(&w, false);
 
-			random_rule(&w, r, false);
 			r->priority = (int)rnd(round % 2 ? 50 : 100000);
 			if (world_insert(&w, r))
 				w.used++;
@@ -1895,7 +2069,7 @@ static void *reader_main(void *arg)
 			r = fl_cls_lookup(c->cls, v, &k, &wc);
 			if (r) {
 				hits++;
-				if (!fl_match_matches(&r->match, &k))
+				if (!fl_match_matches(rule_match(r), &k))
 					__atomic_store_n(&c->bad_match, 1, __ATOMIC_RELAXED);
 			}
 			/* Q: every bit outside wc random, or a few of them
@@ -1923,7 +2097,7 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-static void conc_rule(struct fl_cls_rule *r, unsigned i, uint64_t version)
+static struct fl_cls_rule *conc_rule(unsigned i, uint64_t version)
 {
 	struct fl_match m;
 
@@ -1941,16 +2115,17 @@ static void conc_rule(struct fl_cls_rule *r, unsigned i, uint64_t version)
 		m.value.tp_dst = fl_htons((uint16_t)(rnd(4) * 4099u));
 	}
 	fl_match_normalize(&m);
-	fl_cls_rule_init(r, &m, (int)(i % 97), version);
+	return rule_new(&m, (int)(i % 97), version);
 }
 
 /* The writer, as the pipeline does flow-mods: new rules at the next
  * version, replaced ones hidden from it; publish the version; after a grace
  * period (no reader left at an older version) remove the hidden ones
- * physically; reuse their memory after another grace period. */
+ * physically; free them after another grace period (ASan would see a
+ * reader still on one). */
 static void concurrent_run(bool writer_online, double seconds)
 {
-	struct fl_cls_rule *rules = aligned_alloc(64, CONC_RULES * sizeof(*rules));
+	struct fl_cls_rule **rules = calloc(CONC_RULES, sizeof(*rules));
 	/* 0 free, 1 inserted, 2 hidden (to remove), 3 removed (to reuse) */
 	uint8_t *st = calloc(CONC_RULES, 1);
 	struct conc c = {0};
@@ -1975,12 +2150,16 @@ static void concurrent_run(bool writer_online, double seconds)
 		for (batch = 0; batch < 48; batch++) {
 			i = rnd(CONC_RULES);
 			if (st[i] == 1) {
-				fl_cls_rule_set_remove_version(&rules[i], next);
+				fl_cls_rule_set_remove_version(rules[i], next);
 				st[i] = 2;
 			} else if (st[i] == 0) {
-				conc_rule(&rules[i], i, next);
-				if (fl_cls_insert(c.cls, &rules[i]) == 0)
+				rules[i] = conc_rule(i, next);
+				if (fl_cls_insert(c.cls, rules[i]) == 0) {
 					st[i] = 1;
+				} else {
+					rule_free(rules[i]);
+					rules[i] = NULL;
+				}
 			}
 			ops++;
 		}
@@ -1991,8 +2170,10 @@ static void concurrent_run(bool writer_online, double seconds)
 		for (i = 0; i < CONC_RULES; i++) {
 			if (st[i] == 3) {
 				st[i] = 0; /* a grace period since its removal */
+				rule_free(rules[i]);
+				rules[i] = NULL;
 			} else if (st[i] == 2) {
-				fl_cls_remove(c.cls, &rules[i]);
+				fl_cls_remove(c.cls, rules[i]);
 				st[i] = 3;
 			}
 		}
@@ -2018,6 +2199,7 @@ static void concurrent_run(bool writer_online, double seconds)
 	assert_true(rounds > 20);
 	fl_cls_destroy(c.cls);
 	urcu_qsbr_barrier();
+	rules_free_all();
 	free(rules);
 	free(st);
 }
@@ -2038,6 +2220,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rule_init_normalizes),
+		cmocka_unit_test(rule_size_follows_mask),
+		cmocka_unit_test(rule_match_round_trip),
 		cmocka_unit_test(empty_classifier),
 		cmocka_unit_test(insert_find_remove),
 		cmocka_unit_test(duplicates_and_versions),
