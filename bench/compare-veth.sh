@@ -30,8 +30,10 @@
 #   CPU        the switch process's utime+stime (/proc/PID/stat, all its
 #              threads) in % of one core: idle (5 s without traffic, after
 #              the loads) and under the 64 B load (the same window as Mpps)
-# --runs N repeats every measurement N times on the same topology and reports
-# medians. Nothing is asserted: the machine is shared and noisy.
+# --runs N repeats every measurement N times and reports medians; the runs of
+# the switches alternate (each run on a fresh topology), so all of them see
+# the same share of whatever else the machine is doing. Nothing is asserted:
+# the machine is shared and noisy.
 set -euo pipefail
 
 usage() {
@@ -290,35 +292,50 @@ med() { printf '%s\n' "$@" | { grep -E '^[0-9.]+$' || true; } | sort -g | awk '{
 	END { if (NR == 0) {print "null"; exit}
 	      m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.10g\n", m }'; }
 
-results=() # "name pps offered gbps p50 p99 loss cpu_idle cpu_load offloads|note"
-for w in $all; do
-	[[ " $wanted " == *" $w "* ]] || continue
-	note "$w: setting up"
-	sw_pid='' sw_skip='' offl=on
-	e2e_topo 2
-	if ! "start_$w" || ! wait_ping 1 2 10; then
-		[ -n "$sw_skip" ] || sw_skip="no ping through the switch within 10 s"
-		note "$w: skipped: $sw_skip"
-		results+=("$w null null null null null null null null skipped: $sw_skip")
-		e2e_teardown
-		continue
-	fi
-	ap=() ao=() ag=() a50=() a99=() al=() ai=() ac=()
-	for ((r = 1; r <= runs; r++)); do
+# Runs alternate between the switches (run 1 of each, then run 2 of each...),
+# each on a fresh topology: a load that comes and goes on the shared machine
+# then falls on all of them alike rather than on whichever ran at the time.
+active=()
+for w in $all; do [[ " $wanted " == *" $w "* ]] && active+=("$w"); done
+declare -A v_pps v_off v_gbps v_p50 v_p99 v_loss v_idle v_load v_offl v_skip
+for ((r = 1; r <= runs; r++)); do
+	for w in "${active[@]}"; do
+		[ -z "${v_skip[$w]:-}" ] || continue
+		note "$w run $r/$runs: setting up"
+		sw_pid='' sw_skip='' offl=on
+		e2e_topo 2
+		if ! "start_$w" || ! wait_ping 1 2 10; then
+			[ -n "$sw_skip" ] || sw_skip="no ping through the switch within 10 s"
+			note "$w: skipped: $sw_skip"
+			v_skip[$w]=$sw_skip
+			e2e_teardown
+			continue
+		fi
 		measure_pps
 		measure_tcp
 		measure_ping
 		measure_idle
-		ap+=("$m_pps") ao+=("$m_offered") ag+=("$m_gbps") a50+=("$m_p50") a99+=("$m_p99") al+=("$m_loss")
-		ai+=("$m_cpu_idle") ac+=("$m_cpu_load")
+		v_pps[$w]+=" $m_pps" v_off[$w]+=" $m_offered" v_gbps[$w]+=" $m_gbps"
+		v_p50[$w]+=" $m_p50" v_p99[$w]+=" $m_p99" v_loss[$w]+=" $m_loss"
+		v_idle[$w]+=" $m_cpu_idle" v_load[$w]+=" $m_cpu_load" v_offl[$w]=$offl
 		note "$w run $r/$runs: $m_pps pps (offered $m_offered), TCP $m_gbps Gbit/s," \
 			"ping $m_p50/$m_p99 us (loss $m_loss%), CPU idle $m_cpu_idle% load $m_cpu_load%"
+		[ -z "$sw_pid" ] || kill -0 "$sw_pid" 2>/dev/null || note "$w: the switch process died during the run"
+		[[ $w != ovs* ]] || appctl exit --cleanup >/dev/null 2>&1 || true
+		e2e_teardown
 	done
-	l="$w $(med "${ap[@]}") $(med "${ao[@]}") $(med "${ag[@]}") $(med "${a50[@]}") $(med "${a99[@]}")"
-	results+=("$l $(med "${al[@]}") $(med "${ai[@]}") $(med "${ac[@]}") offloads ${offl// /-}")
-	[ -z "$sw_pid" ] || kill -0 "$sw_pid" 2>/dev/null || note "$w: the switch process died during the run"
-	[[ $w != ovs* ]] || appctl exit --cleanup >/dev/null 2>&1 || true
-	e2e_teardown
+done
+
+results=() # "name pps offered gbps p50 p99 loss cpu_idle cpu_load offloads|note"
+for w in "${active[@]}"; do
+	if [ -n "${v_skip[$w]:-}" ] && [ -z "${v_pps[$w]:-}" ]; then
+		results+=("$w null null null null null null null null skipped: ${v_skip[$w]}")
+		continue
+	fi
+	# shellcheck disable=SC2086 # one value per word
+	l="$w $(med ${v_pps[$w]}) $(med ${v_off[$w]}) $(med ${v_gbps[$w]}) $(med ${v_p50[$w]}) $(med ${v_p99[$w]})"
+	# shellcheck disable=SC2086
+	results+=("$l $(med ${v_loss[$w]}) $(med ${v_idle[$w]}) $(med ${v_load[$w]}) offloads ${v_offl[$w]// /-}")
 done
 
 # --- report -------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ FIELD_ACCESSORS(mf_idle_ms, dp.mf_idle_ms)
 FIELD_ACCESSORS(mac_aging, dp.mac_aging_s)
 FIELD_ACCESSORS(idle_spins, idle_spins)
 FIELD_ACCESSORS(sleep_ms, sleep_ms)
+FIELD_ACCESSORS(poll_us, poll_us)
 
 /* "rps": on unless no_rps */
 static uint64_t get_rps(const struct fl_switch_params *p)
@@ -77,6 +78,9 @@ static const struct fl_ctl_setting settings[] = {
 	NUM("idle-spins", idle_spins, 1, 100000000,
 	    "empty polls before a worker sleeps (default 256)"),
 	NUM("sleep-ms", sleep_ms, 1, 10000, "longest sleep of an idle worker (default 100)"),
+	NUM("idle-poll-us", poll_us, 1, 10000000,
+	    "microseconds a worker keeps polling after its last packet before it sleeps "
+	    "(default 20000)"),
 	BOOL("rps", rps, "spread ports with fewer queues than workers by flow hash (default on)"),
 	START("mac-aging", mac_aging, 1, 1000000,
 	      "seconds a learned MAC address lives (default 300; at start only)"),

@@ -53,6 +53,7 @@ static int start_worker(struct fl_switch *sw, unsigned i, char *err, size_t errl
 		return -errno;
 	}
 	fl_worker_set_idle(sww->w, sw->params.idle_spins, sw->params.sleep_ms);
+	fl_worker_set_poll_us(sww->w, sw->params.poll_us);
 	ret = pthread_create(&sww->thread, NULL, worker_main, sww);
 	if (ret) {
 		snprintf(err, errlen, "worker %u: cannot start a thread: %s", i, strerror(ret));
@@ -409,10 +410,13 @@ int fl_switch_set_params(struct fl_switch *sw, const struct fl_switch_params *pa
 	}
 	sw->params.idle_spins = params->idle_spins;
 	sw->params.sleep_ms = params->sleep_ms;
+	sw->params.poll_us = params->poll_us;
 	sw->params.no_rps = params->no_rps;
 	sw->params.dp = *dpp;
-	for (i = 0; i < sw->n_workers; i++)
+	for (i = 0; i < sw->n_workers; i++) {
 		fl_worker_set_idle(sw->workers[i].w, params->idle_spins, params->sleep_ms);
+		fl_worker_set_poll_us(sw->workers[i].w, params->poll_us);
+	}
 	return n != sw->n_workers ? fl_switch_set_workers(sw, n, err, errlen) : 0;
 }
 

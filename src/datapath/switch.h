@@ -44,6 +44,8 @@ struct fl_switch_params {
 	unsigned n_workers;   /* 0 = one per CPU the control thread leaves, at least 1 */
 	unsigned idle_spins;  /* empty polls before a worker sleeps; 0 = default 256 */
 	unsigned sleep_ms;    /* longest sleep when idle; 0 = default 100 */
+	unsigned poll_us;     /* keep polling this long after the last packet before
+			       * sleeping (worker.c: why); 0 = default 20000 */
 	bool no_rps;          /* do not spread ports with fewer queues than workers */
 };
 

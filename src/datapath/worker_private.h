@@ -37,6 +37,8 @@ struct fl_worker {
 	int wake_fd; /* eventfd: wakes a sleeping worker (stop, a call) */
 	bool nap;    /* some queue has no fd: sleep in short naps */
 	unsigned idle_spins; /* empty polls before sleeping */
+	uint64_t poll_ns;    /* ... and this long since the last packet (any
+			      * thread sets it, atomically) */
 	unsigned sleep_ms;   /* longest sleep */
 	unsigned nap_us;     /* next nap when some queue has no fd: grows while idle */
 	int cpu;             /* CPU of the last loop (sched_getcpu) */
@@ -74,6 +76,9 @@ void fl_fastpath_maintain(struct fl_worker *w, uint64_t now_ns);
 
 /* Software steering on or off (the worker's thread, or while it is stopped). */
 void fl_worker_set_rps(struct fl_worker *w, const struct fl_rps *rps);
+/* How long the worker keeps polling after its last packet before it sleeps
+ * (0: FL_WORKER_POLL_US); any thread, seen at the worker's next idle pass. */
+void fl_worker_set_poll_us(struct fl_worker *w, unsigned poll_us);
 
 
 #endif

@@ -221,6 +221,55 @@ static void test_worker_count_changes(void **state)
 	assert_int_equal(fl_switch_assign_rxq(f->sw, "p1", 0, 0, err, sizeof(err)), 0);
 }
 
+static uint64_t idle_loops(struct fixture *f, unsigned worker)
+{
+	struct fl_switch_worker_info wi;
+
+	assert_int_equal(fl_switch_worker_info(f->sw, worker, &wi), 0);
+	return wi.stats.idle_loops;
+}
+
+/* Empty passes of a worker over the next ms milliseconds. */
+static uint64_t idle_loops_in(struct fixture *f, unsigned worker, unsigned ms)
+{
+	uint64_t a = idle_loops(f, worker);
+
+	usleep(ms * 1000u);
+	return idle_loops(f, worker) - a;
+}
+
+/* After traffic a worker keeps polling for idle-poll-us (an empty pass
+ * every few microseconds), then naps (ring ports have no fd: 16 passes per
+ * nap of 0.2 to 2.5 ms here); with a 1 us window it naps at once. */
+static void test_worker_polls_for_a_while_after_traffic(void **state)
+{
+	struct fixture *f = *state;
+	struct fl_switch_params p = *fl_switch_params(f->sw);
+	struct fl_switch_port_info info;
+	uint64_t polling, napping, short_window;
+	char err[256];
+	unsigned w;
+
+	p.poll_us = 200000;
+	assert_int_equal(fl_switch_set_params(f->sw, &p, err, sizeof(err)), 0);
+	flows(f, "in_port=1,actions=output:2");
+	assert_int_equal(fl_switch_port_info(f->sw, 0, &info), 0);
+	w = info.rxq_worker[0];
+	send_frames(f, 0, 8, 53);
+	assert_int_equal(receive(f, 1, 8, 2000), 8);
+	polling = idle_loops_in(f, w, 50);
+	usleep(300000); /* the window is over */
+	napping = idle_loops_in(f, w, 50);
+	assert_true(polling > 4 * napping);
+
+	p.poll_us = 1;
+	assert_int_equal(fl_switch_set_params(f->sw, &p, err, sizeof(err)), 0);
+	send_frames(f, 0, 8, 53);
+	assert_int_equal(receive(f, 1, 8, 2000), 8);
+	short_window = idle_loops_in(f, w, 50);
+	assert_true(polling > 4 * short_window);
+}
+
 struct seen {
 	unsigned n;
 	unsigned dport53;
@@ -413,6 +462,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_port_deleted_and_added_while_running, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_worker_count_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_polls_for_a_while_after_traffic, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_capture_with_filter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_megaflow_dump_and_trace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rps_spreads_a_single_queue_port, setup,
