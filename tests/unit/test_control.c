@@ -390,6 +390,20 @@ static void state_survives_a_reopen(void **state)
 	free(show_before);
 }
 
+/* Stop the control (as a crash would, files as they are) and put text in
+ * the state file. */
+static void stop_and_write_state(const char *text)
+{
+	FILE *f;
+
+	fl_control_close(ctl);
+	ctl = NULL;
+	f = fopen(state_path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
 static char *file_text(const char *path)
 {
 	size_t len;
@@ -463,11 +477,7 @@ static void flow_changes_go_to_the_journal(void **state)
 
 	/* a journal left from another state file is not replayed */
 	ok("{\"cmd\":\"add-flow\",\"args\":{\"flow\":\"priority=13,arp actions=drop\"}}");
-	fl_control_close(ctl);
-	ctl = NULL;
-	f = fopen(state_path, "w");
-	fputs("{\"flowlane_state\":1}", f);
-	fclose(f);
+	stop_and_write_state("{\"flowlane_state\":1}");
 	ctl = open_ctl();
 	after = flows_text();
 	assert_string_equal(after, "");
@@ -503,12 +513,7 @@ static void restore_keeps_ports_that_cannot_open_and_refuses_bad_files(void **st
 	FILE *f;
 
 	(void)state;
-	fl_control_close(ctl);
-	ctl = NULL;
-	f = fopen(state_path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	stop_and_write_state(text);
 	ctl = open_ctl();
 	ok("{\"cmd\":\"show\"}");
 	p = fl_json_get(result(), "ports")->arr.v[0];
@@ -523,11 +528,7 @@ static void restore_keeps_ports_that_cannot_open_and_refuses_bad_files(void **st
 	fl_ctl_state_clear(&st);
 	ok("{\"cmd\":\"del-port\",\"args\":{\"port\":\"gone\"}}");
 
-	fl_control_close(ctl);
-	ctl = NULL;
-	f = fopen(state_path, "w");
-	fputs("{\"flowlane_state\":1,\"flows\":[\"nw_src=1.2.3.4 actions=drop\"]}", f);
-	fclose(f);
+	stop_and_write_state("{\"flowlane_state\":1,\"flows\":[\"nw_src=1.2.3.4 actions=drop\"]}");
 	assert_null(fl_control_open(&o, err, sizeof(err)));
 	assert_non_null(strstr(err, "state file"));
 	assert_non_null(strstr(err, "flows: line 1"));
