@@ -3,9 +3,9 @@
  *
  * Every flow-mod goes through fl_pipeline_flow_mod() or, for add-flows,
  * fl_pipeline_flow_mod_text(), all or nothing: a bad line in add-flows
- * changes nothing. Text
- * is parsed here with the pipeline's port resolver, so flows may name
- * ports; the state file stores the canonical text, which uses numbers.
+ * changes nothing. Text is parsed with the pipeline's port resolver, so
+ * flows may name ports; the state file stores the canonical text, which
+ * uses numbers.
  */
 #include "control/control_private.h"
 

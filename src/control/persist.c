@@ -102,8 +102,8 @@ int ctl_journal_apply(void *arg, char *ops, size_t len, char *err, size_t errlen
 {
 	struct fl_control *ctl = arg;
 	struct fl_pipeline *pl = fl_switch_pipeline(ctl->sw);
-	struct fl_flow_spec *specs = NULL;
-	size_t n = 0, cap = 0, i;
+	struct fl_flow_specs specs = {NULL, 0, 0};
+	struct fl_flow_spec spec;
 	char *line = ops, msg[1024];
 	int ret = 0;
 
@@ -113,40 +113,28 @@ int ctl_journal_apply(void *arg, char *ops, size_t len, char *err, size_t errlen
 
 		if (nl)
 			*nl = '\0';
-		if (n == cap) {
-			struct fl_flow_spec *ns;
-
-			cap = cap ? cap * 2 : 16;
-			ns = aligned_alloc(FL_CACHE_LINE, cap * sizeof(*ns));
-			if (!ns) {
-				ret = -ENOMEM;
-				snprintf(err, errlen, "out of memory");
-				break;
-			}
-			if (n)
-				memcpy(ns, specs, n * sizeof(*ns));
-			free(specs);
-			specs = ns;
-		}
 		ret = fl_flow_parse(line + 1, line[0] == '+' ? FL_FLOW_ADD : FL_FLOW_DELETE_STRICT,
-				    fl_pipeline_port_resolver(pl), &specs[n], msg, sizeof(msg));
+				    fl_pipeline_port_resolver(pl), &spec, msg, sizeof(msg));
 		if (ret < 0) {
 			snprintf(err, errlen, "'%.200s': %s", line, msg);
 			break;
 		}
-		n++;
+		ret = fl_flow_specs_append(&specs, &spec);
+		fl_flow_spec_uninit(&spec);
+		if (ret < 0) {
+			snprintf(err, errlen, "out of memory");
+			break;
+		}
 		if (!nl)
 			break;
 		line = nl + 1;
 	}
-	if (!ret && n) {
-		ret = fl_pipeline_flow_mod(pl, specs, n, msg, sizeof(msg));
+	if (!ret && specs.n) {
+		ret = fl_pipeline_flow_mod(pl, specs.v, specs.n, msg, sizeof(msg));
 		if (ret < 0)
 			snprintf(err, errlen, "%s", msg);
 	}
-	for (i = 0; i < n; i++)
-		fl_flow_spec_uninit(&specs[i]);
-	free(specs);
+	fl_flow_specs_free(specs.v, specs.n);
 	return ret < 0 ? ret : 0;
 }
 

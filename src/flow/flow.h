@@ -142,6 +142,13 @@ int fl_flow_parse_text(const char *text, enum fl_flow_cmd cmd, const struct fl_p
 int fl_flow_parse_file(const char *path, enum fl_flow_cmd cmd, const struct fl_port_resolver *res,
 		       struct fl_flow_spec **specs, size_t *n, char *err, size_t errlen);
 void fl_flow_specs_free(struct fl_flow_spec *specs, size_t n);
+/* A growing array of specs (start it {NULL, 0, 0}; fl_flow_specs_free(v, n)
+ * at the end). Append takes spec's actions, leaving spec empty; -ENOMEM. */
+struct fl_flow_specs {
+	struct fl_flow_spec *v;
+	size_t n, cap;
+};
+int fl_flow_specs_append(struct fl_flow_specs *a, struct fl_flow_spec *spec);
 /* A flows file's text, NUL-terminated, to free(); NULL with errno and err
  * ("PATH: reason", "PATH: contains a NUL byte") on failure. */
 char *fl_flow_read_file(const char *path, char *err, size_t errlen);

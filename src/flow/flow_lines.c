@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "core/file.h"
-#include "core/heap.h"
 #include "flow/flow.h"
 #include "flow/flow_private.h"
 
@@ -57,8 +56,7 @@ long fl_flow_parse_each(const char *text, const char *path, enum fl_flow_cmd cmd
 		const char *s = text + strspn(text, " \t\r");
 		char *line;
 
-		if (lineno++ % 4096 == 0)
-			fl_heap_advise(); /* a new heap step, advised while mostly untouched */
+		lineno++;
 		if (*s == '#' || s >= text + len) {
 			text += len + (text[len] != '\0');
 			continue;
@@ -92,34 +90,33 @@ long fl_flow_parse_each(const char *text, const char *path, enum fl_flow_cmd cmd
 
 /* --- into an array --- */
 
-struct spec_array {
-	struct fl_flow_spec *specs;
-	size_t n, cap;
-};
-
-/* Grows an aligned array (realloc() would not keep the alignment). */
-static int append_spec(void *ctx, struct fl_flow_spec *spec, char *err, size_t errlen)
+int fl_flow_specs_append(struct fl_flow_specs *a, struct fl_flow_spec *spec)
 {
-	struct spec_array *a = ctx;
-
 	if (a->n == a->cap) {
+		/* aligned: realloc() would not keep the alignment */
 		size_t cap = a->cap ? a->cap * 2 : 16;
 		struct fl_flow_spec *ns = aligned_alloc(FL_CACHE_LINE, cap * sizeof(*ns));
 
-		if (!ns) {
-			snprintf(err, errlen, "flow: out of memory");
+		if (!ns)
 			return -ENOMEM;
-		}
 		if (a->n)
-			memcpy(ns, a->specs, a->n * sizeof(*ns));
-		free(a->specs);
-		a->specs = ns;
+			memcpy(ns, a->v, a->n * sizeof(*ns));
+		free(a->v);
+		a->v = ns;
 		a->cap = cap;
 	}
 	/* the array takes the actions; the caller's spec is left empty */
-	a->specs[a->n++] = *spec;
+	a->v[a->n++] = *spec;
 	fl_ofpacts_init(&spec->actions);
 	return 0;
+}
+
+static int append_spec(void *ctx, struct fl_flow_spec *spec, char *err, size_t errlen)
+{
+	if (fl_flow_specs_append(ctx, spec) == 0)
+		return 0;
+	snprintf(err, errlen, "flow: out of memory");
+	return -ENOMEM;
 }
 
 void fl_flow_specs_free(struct fl_flow_spec *specs, size_t n)
@@ -135,14 +132,14 @@ static int parse_lines(const char *text, const char *path, enum fl_flow_cmd cmd,
 		       const struct fl_port_resolver *res, struct fl_flow_spec **specs,
 		       size_t *n, char *err, size_t errlen)
 {
-	struct spec_array a = {NULL, 0, 0};
+	struct fl_flow_specs a = {NULL, 0, 0};
 	long r = fl_flow_parse_each(text, path, cmd, res, append_spec, &a, err, errlen);
 
 	if (r < 0) {
-		fl_flow_specs_free(a.specs, a.n);
+		fl_flow_specs_free(a.v, a.n);
 		return (int)r;
 	}
-	*specs = a.specs;
+	*specs = a.v;
 	*n = a.n;
 	return 0;
 }

@@ -598,6 +598,8 @@ int fl_pipeline_flow_mod_text(struct fl_pipeline *pl, const char *text, const ch
 	batch_begin(&b, pl, err, errlen);
 	r = fl_flow_parse_each(text, path, cmd, fl_pipeline_port_resolver(pl), apply_streamed, &b,
 			       err, errlen);
+	b.err = err; /* apply_streamed pointed it at the parser's line buffer */
+	b.errlen = errlen;
 	return batch_end(&b, r < 0 ? (int)r : 0);
 }
 
