@@ -132,6 +132,9 @@ int fl_worker_set_rxqs(struct fl_worker *w, const struct fl_rxq_ref *rxqs, unsig
 unsigned fl_worker_get_rxqs(const struct fl_worker *w, struct fl_rxq_ref *rxqs,
 			    uint64_t *busy_cycles, unsigned max);
 void fl_worker_set_idle(struct fl_worker *w, unsigned idle_spins, unsigned sleep_ms);
+/* How long the worker keeps polling after its last packet before it sleeps
+ * (0: FL_WORKER_POLL_US); any thread, seen at the worker's next idle pass. */
+void fl_worker_set_poll_us(struct fl_worker *w, unsigned poll_us);
 int fl_worker_cpu(const struct fl_worker *w);
 
 /* Run fn(w, arg) on the worker's thread between two loops, waking it if it

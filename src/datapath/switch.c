@@ -41,10 +41,32 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* The CPUs this process may run on (taskset, cpusets), in order: workers
+ * are placed among these, never outside them. */
+static unsigned allowed_cpus(int *cpus, unsigned max)
+{
+	cpu_set_t set;
+	unsigned n = 0;
+	int c;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		for (c = 0; c < ncpu && n < max; c++)
+			cpus[n++] = c;
+		return n;
+	}
+	for (c = 0; c < CPU_SETSIZE && n < max; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[n++] = c;
+	return n;
+}
+
 static int start_worker(struct fl_switch *sw, unsigned i, char *err, size_t errlen)
 {
 	struct sw_worker *sww = &sw->workers[i];
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int cpus[CPU_SETSIZE];
+	unsigned ncpu = allowed_cpus(cpus, CPU_SETSIZE);
 	int ret;
 
 	sww->w = fl_worker_create_idle(sw->dp, i);
@@ -61,12 +83,13 @@ static int start_worker(struct fl_switch *sw, unsigned i, char *err, size_t errl
 		sww->w = NULL;
 		return -ret;
 	}
-	/* workers on the CPUs the control thread (CPU 0's neighbour) leaves */
-	if (ncpu > 1 && sw->n_workers < (unsigned)ncpu) {
+	/* workers on the allowed CPUs the control thread (on the first one)
+	 * leaves; with no CPU to spare they float over all of them */
+	if (ncpu > 1 && sw->n_workers < ncpu) {
 		cpu_set_t set;
 
 		CPU_ZERO(&set);
-		CPU_SET((int)((i + 1) % (unsigned)ncpu), &set);
+		CPU_SET(cpus[(i + 1) % ncpu], &set);
 		pthread_setaffinity_np(sww->thread, sizeof(set), &set);
 	}
 	return 0;
@@ -173,7 +196,8 @@ struct fl_switch *fl_switch_create(const struct fl_switch_params *params, char *
 				   size_t errlen)
 {
 	struct fl_switch *sw = calloc(1, sizeof(*sw));
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int cpus[CPU_SETSIZE];
+	unsigned ncpu = allowed_cpus(cpus, CPU_SETSIZE);
 	unsigned i;
 
 	if (!sw) {
@@ -183,7 +207,7 @@ struct fl_switch *fl_switch_create(const struct fl_switch_params *params, char *
 	if (params)
 		sw->params = *params;
 	if (!sw->params.n_workers)
-		sw->params.n_workers = ncpu > 1 ? (unsigned)ncpu - 1 : 1;
+		sw->params.n_workers = ncpu > 1 ? ncpu - 1 : 1;
 	if (sw->params.n_workers > FL_SWITCH_MAX_WORKERS) {
 		snprintf(err, errlen, "workers: 1 to %u", FL_SWITCH_MAX_WORKERS);
 		free(sw);

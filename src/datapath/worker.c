@@ -70,9 +70,12 @@ static int arm_epoll(struct fl_worker *w)
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, w->wake_fd, &ev) < 0)
 		goto err;
 	w->nap = false;
+	w->fds_armed = false;
 	for (i = 0; i < w->n_rxqs; i++) {
 		int fd = fl_port_wait_fd(w->rxqs[i].port, w->rxqs[i].queue);
 
+		w->armed_fd[i] = -1;
+		w->muted[i] = false;
 		if (fd < 0) {
 			w->nap = true;
 			continue;
@@ -80,6 +83,8 @@ static int arm_epoll(struct fl_worker *w)
 		ev.data.u32 = i;
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST)
 			goto err;
+		w->armed_fd[i] = fd;
+		w->fds_armed = true;
 	}
 	if (w->epfd >= 0)
 		close(w->epfd);
@@ -89,6 +94,50 @@ err:
 	i = (unsigned)errno;
 	close(epfd);
 	return -(int)i;
+}
+
+/* The rx queue fds are in the epoll set only while the worker may sleep.
+ * A socket with a waiter on its wait queue runs the epoll callback for every
+ * frame it receives (a lock taken with interrupts off, in the sender's
+ * context), so a polling worker takes itself off: sleep arms, a wake by
+ * traffic disarms. An idle worker stays armed through its timeouts, and a
+ * busy one pays 2 syscalls per queue per sleep, not 1 callback per frame.
+ * Adding an fd that is already readable reports it at once (level-triggered),
+ * so nothing that came while disarmed is slept through. */
+static void rx_fds_arm(struct fl_worker *w)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	unsigned i;
+
+	for (i = 0; i < w->n_rxqs; i++) {
+		int fd;
+
+		if (w->armed_fd[i] >= 0 || w->muted[i])
+			continue;
+		fd = fl_port_wait_fd(w->rxqs[i].port, w->rxqs[i].queue);
+		ev.data.u32 = i;
+		if (fd >= 0 && epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) == 0) {
+			w->armed_fd[i] = fd;
+			w->fds_armed = true;
+		}
+	}
+}
+
+static void rx_fd_disarm(struct fl_worker *w, unsigned i)
+{
+	if (w->armed_fd[i] < 0)
+		return;
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->armed_fd[i], NULL);
+	w->armed_fd[i] = -1;
+}
+
+static void rx_fds_disarm(struct fl_worker *w)
+{
+	unsigned i;
+
+	for (i = 0; i < w->n_rxqs; i++)
+		rx_fd_disarm(w, i);
+	w->fds_armed = false;
 }
 
 int fl_worker_set_rxqs(struct fl_worker *w, const struct fl_rxq_ref *rxqs, unsigned n)
@@ -444,6 +493,7 @@ static void sleep_until_traffic(struct fl_worker *w)
 		atomic_store(&w->sleeping, false);
 		return;
 	}
+	rx_fds_arm(w);
 	/* asleep, the worker holds no RCU references: let grace periods pass */
 	rcu_thread_offline();
 	if (w->nap) {
@@ -466,12 +516,15 @@ drain_stop:
 	for (i = 0; i < n; i++) {
 		unsigned q = evs[i].data.u32;
 
+		if (q >= w->n_rxqs)
+			continue; /* the wake eventfd */
 		/* a queue whose interface vanished reports an error until the
 		 * link monitor takes it off this worker: stop listening to it
 		 * rather than spin */
-		if (q < w->n_rxqs && (evs[i].events & (EPOLLERR | EPOLLHUP)))
-			epoll_ctl(w->epfd, EPOLL_CTL_DEL,
-				  fl_port_wait_fd(w->rxqs[q].port, w->rxqs[q].queue), NULL);
+		if (evs[i].events & (EPOLLERR | EPOLLHUP)) {
+			rx_fd_disarm(w, q);
+			w->muted[q] = true;
+		}
 	}
 	if (read(w->wake_fd, &drain, sizeof(drain)) < 0 && errno != EAGAIN)
 		goto online;
@@ -522,6 +575,8 @@ void fl_worker_run(struct fl_worker *w, bool stop_at_eof)
 		rcu_quiescent_state();
 		serve_call(w);
 		if (got) {
+			if (FL_UNLIKELY(w->fds_armed))
+				rx_fds_disarm(w);
 			idle = 0;
 			idle_since = 0;
 			w->nap_us = FL_WORKER_NAP_US;

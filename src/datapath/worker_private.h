@@ -45,6 +45,11 @@ struct fl_worker {
 	unsigned n_rxqs;
 	struct fl_rxq_ref rxqs[FL_DP_MAX_RXQS];
 	uint64_t rxq_cycles[FL_DP_MAX_RXQS]; /* busy cycles per rx queue, for rebalancing */
+	/* rx queue fds in epfd only while the worker may sleep (see
+	 * rx_fds_arm in worker.c): the fd added, or -1 */
+	int armed_fd[FL_DP_MAX_RXQS];
+	bool muted[FL_DP_MAX_RXQS]; /* reported an error: not listened to again */
+	bool fds_armed;             /* some armed_fd is set */
 
 	/* A call from the control thread (fl_worker_call): fn runs on this
 	 * thread between loops; call_seq moves when one is posted, call_done
@@ -76,9 +81,5 @@ void fl_fastpath_maintain(struct fl_worker *w, uint64_t now_ns);
 
 /* Software steering on or off (the worker's thread, or while it is stopped). */
 void fl_worker_set_rps(struct fl_worker *w, const struct fl_rps *rps);
-/* How long the worker keeps polling after its last packet before it sleeps
- * (0: FL_WORKER_POLL_US); any thread, seen at the worker's next idle pass. */
-void fl_worker_set_poll_us(struct fl_worker *w, unsigned poll_us);
-
 
 #endif

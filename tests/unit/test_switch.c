@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -198,6 +199,45 @@ static void test_port_deleted_and_added_while_running(void **state)
 	flows(f, "in_port=1,actions=output:3");
 	send_frames(f, 0, 7, 53);
 	assert_int_equal(receive(f, 2, 7, 2000), 7);
+}
+
+/* Workers run where the process may (taskset, cpusets): started with one
+ * CPU allowed, the switch has one worker, and it runs on that CPU. */
+static void test_workers_stay_on_the_allowed_cpus(void **unused)
+{
+	struct fl_switch_worker_info info;
+	cpu_set_t saved, one;
+	void *state;
+	int first = -1, c;
+
+	(void)unused;
+	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
+	if (CPU_COUNT(&saved) < 2)
+		skip(); /* nothing to choose from */
+	for (c = 0; c < CPU_SETSIZE && first < 0; c++)
+		if (CPU_ISSET(c, &saved))
+			first = c;
+	CPU_ZERO(&one);
+	CPU_SET(first, &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	setup_n(&state, 0);
+	assert_int_equal(sched_setaffinity(0, sizeof(saved), &saved), 0);
+
+	flows(state, "in_port=1,actions=output:2");
+	send_frames(state, 0, 4, 53);
+	assert_int_equal(receive(state, 1, 4, 2000), 4);
+	assert_int_equal(fl_switch_n_workers(((struct fixture *)state)->sw), 1);
+	/* the CPU is noted when the worker starts and after every sleep: look
+	 * after a few sleeps (the first note can precede a pinning) */
+	for (c = 0; c < 2000; c++) {
+		assert_int_equal(fl_switch_worker_info(((struct fixture *)state)->sw, 0, &info), 0);
+		if (info.stats.sleeps >= 3)
+			break;
+		usleep(1000);
+	}
+	assert_true(info.stats.sleeps >= 3);
+	assert_int_equal(info.cpu, first);
+	teardown(&state);
 }
 
 static void test_worker_count_changes(void **state)
@@ -462,6 +502,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_port_deleted_and_added_while_running, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_worker_count_changes, setup, teardown),
+		cmocka_unit_test(test_workers_stay_on_the_allowed_cpus),
 		cmocka_unit_test_setup_teardown(test_worker_polls_for_a_while_after_traffic, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_capture_with_filter, setup, teardown),

@@ -1,0 +1,220 @@
+/* A worker's place on its queues' wait lists, against a real TAP device.
+ *
+ * An fd in an epoll set puts the epoll instance on the socket's (or tun's)
+ * wait queue, and the kernel then runs the epoll callback for every frame it
+ * queues, in the sender's context. A worker that is polling has no use for
+ * that: it must have its rx fds in its epoll set while it may sleep and only
+ * then. The test counts the fds in the process's epoll instances
+ * (/proc/self/fdinfo, "tfd:" lines): asleep, the wake eventfd and the TAP
+ * queue; while frames keep coming, the eventfd alone; asleep again after the
+ * traffic, both; and a frame sent to a sleeping worker still wakes it.
+ *
+ * Frames come from an AF_PACKET socket bound to the TAP device (the kernel
+ * transmits them into the tun queue the port reads). The test moves itself
+ * into a network namespace of its own first. Without root, /dev/net/tun or
+ * unshare it exits 77 (skipped) and says why.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "core/time.h"
+#include "datapath/dp.h"
+
+#define WINDOW_US 40000u   /* the worker's poll window after traffic */
+#define WAIT_MS 3000u      /* longest wait for a state change */
+#define DEV "hwq0"
+
+struct fixture {
+	struct fl_dp *dp;
+	struct fl_worker *w;
+	pthread_t thread;
+	int pkt_fd;   /* AF_PACKET, bound to DEV: frames into the port */
+	int ifindex;
+};
+
+/* fds registered in the process's epoll instances (only the worker's here) */
+static unsigned epoll_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		char path[300], target[64], line[256];
+		ssize_t len;
+		FILE *fi;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		len = readlink(path, target, sizeof(target) - 1);
+		if (len < 0)
+			continue;
+		target[len] = '\0';
+		if (strcmp(target, "anon_inode:[eventpoll]") != 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%s", e->d_name);
+		fi = fopen(path, "r");
+		if (!fi)
+			continue;
+		while (fgets(line, sizeof(line), fi))
+			n += strncmp(line, "tfd:", 4) == 0;
+		fclose(fi);
+	}
+	closedir(d);
+	return n;
+}
+
+/* Wait up to WAIT_MS for epoll_fds() == want; returns the last count. */
+static unsigned wait_epoll_fds(unsigned want)
+{
+	uint64_t end = fl_time_ns() + WAIT_MS * 1000000ull;
+	unsigned n;
+
+	while ((n = epoll_fds()) != want && fl_time_ns() < end)
+		usleep(1000);
+	return n;
+}
+
+static void send_frame(struct fixture *f, unsigned i)
+{
+	uint8_t frame[60] = {0x02, 0, 0, 0, 0x77, 0x01, 0x02, 0, 0, 0, 0x77, 0x02, 0x88, 0xb5};
+	struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_ifindex = f->ifindex,
+				 .sll_halen = ETH_ALEN};
+
+	memcpy(frame + 14, &i, sizeof(i));
+	memcpy(to.sll_addr, frame, ETH_ALEN);
+	assert_int_equal(sendto(f->pkt_fd, frame, sizeof(frame), 0, (struct sockaddr *)&to,
+				sizeof(to)),
+			 sizeof(frame));
+}
+
+static uint64_t worker_packets(const struct fixture *f)
+{
+	struct fl_worker_stats st;
+
+	fl_worker_get_stats(f->w, &st);
+	return st.packets;
+}
+
+static void *run(void *arg)
+{
+	fl_worker_run(arg, false);
+	return NULL;
+}
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	char err[256];
+	struct fl_rxq_ref rxq;
+
+	memset(&f, 0, sizeof(f));
+	f.dp = fl_dp_create(&(struct fl_dp_params){.n_bufs = 1024, .huge = FL_POOL_HUGE_NEVER});
+	assert_non_null(f.dp);
+	if (fl_dp_add_port(f.dp, "t0", 1, "tap:" DEV, err, sizeof(err)) < 0)
+		fail_msg("tap:%s: %s", DEV, err);
+	f.ifindex = (int)if_nametoindex(DEV);
+	assert_true(f.ifindex > 0);
+	f.pkt_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	assert_true(f.pkt_fd >= 0);
+	f.w = fl_worker_create_idle(f.dp, 0);
+	assert_non_null(f.w);
+	rxq = (struct fl_rxq_ref){fl_dp_find_port(f.dp, "t0"), 0, false};
+	assert_non_null(rxq.port);
+	assert_int_equal(fl_worker_set_rxqs(f.w, &rxq, 1), 0);
+	fl_worker_set_poll_us(f.w, WINDOW_US);
+	assert_int_equal(pthread_create(&f.thread, NULL, run, f.w), 0);
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	fl_worker_stop(f->w);
+	pthread_join(f->thread, NULL);
+	fl_worker_destroy(f->w);
+	close(f->pkt_fd);
+	fl_dp_destroy(f->dp);
+	return 0;
+}
+
+static void test_rx_fds_listened_to_only_while_asleep(void **state)
+{
+	struct fixture *f = *state;
+	unsigned i, polling = 0, samples = 0;
+	uint64_t before;
+
+	/* idle: asleep with both fds */
+	assert_int_equal(wait_epoll_fds(2), 2);
+
+	/* a frame every 2 ms, well inside the poll window: the worker stays
+	 * awake and off the tun's wait queue */
+	before = worker_packets(f);
+	for (i = 0; i < 100; i++) {
+		send_frame(f, i);
+		usleep(2000);
+		if (i >= 10) {
+			samples++;
+			polling += epoll_fds() == 1;
+		}
+	}
+	if (polling * 2 < samples)
+		fail_msg("rx fd in the epoll set in %u of %u samples while traffic flowed",
+			 samples - polling, samples);
+	/* every frame was read (and dropped: no flows), besides what the
+	 * kernel itself sends on a new link (IPv6 neighbour discovery) */
+	for (i = 0; i < 1000 && worker_packets(f) - before < 100; i++)
+		usleep(1000);
+	assert_true(worker_packets(f) - before >= 100);
+
+	/* the window passes: asleep again, listening */
+	assert_int_equal(wait_epoll_fds(2), 2);
+
+	/* and a frame wakes the sleeping worker */
+	before = worker_packets(f);
+	send_frame(f, 1000);
+	for (i = 0; i < WAIT_MS && worker_packets(f) == before; i++)
+		usleep(1000);
+	assert_true(worker_packets(f) > before);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_rx_fds_listened_to_only_while_asleep, setup,
+						teardown),
+	};
+
+	if (geteuid() != 0) {
+		printf("SKIP: needs root (a TAP device in a namespace of its own)\n");
+		return 77;
+	}
+	if (access("/dev/net/tun", R_OK | W_OK) != 0) {
+		printf("SKIP: /dev/net/tun: %s\n", strerror(errno));
+		return 77;
+	}
+	if (unshare(CLONE_NEWNET) != 0) {
+		printf("SKIP: unshare(CLONE_NEWNET): %s\n", strerror(errno));
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
