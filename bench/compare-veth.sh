@@ -19,7 +19,10 @@
 #              CPU 0 (one process, --no-sock-mem), the switch on CPU 1; the
 #              rate is eth0's rx_packets in ns2 over S seconds after 1 s of
 #              warm-up ("offered" = eth0's tx_packets in ns1)
-#   TCP        iperf3 -t S, ns1 -> ns2, Gbit/s received. Offloads (TSO,
+#   TCP        iperf3 -t S, ns1 -> ns2, Gbit/s received, twice: with the
+#              system's congestion control (BBR on the development VM, whose
+#              pacing timers are costly there) and with cubic (Debian's
+#              default, which does not pace). Offloads (TSO,
 #              checksum) stay on for the bridge and flowlane's afpacket
 #              ports; OVS cannot pass partial checksums or TSO frames from a
 #              veth, so for OVS (and AF_XDP ports, whose frames must fit one
@@ -71,6 +74,7 @@ wanted=${wanted:-$all}
 for w in $wanted; do [[ " $all " == *" $w "* ]] || die "--only: unknown switch '$w' (one of: $all)"; done
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cc=$(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null || echo unknown)
 build=${FLOWLANE_BUILD:-$root/build/release}
 [ "$(id -u)" -eq 0 ] || die "not running as root: namespaces, veths, trafgen and OVS need it"
 taskset -c 1 true 2>/dev/null || die "needs two CPUs (the generator on CPU 0, the switch on CPU 1)"
@@ -165,14 +169,15 @@ measure_pps() {
 	sleep 1 # let queues drain before the next measurement
 }
 
-# iperf3 TCP ns1 -> ns2: sets m_gbps (null if it failed)
+# iperf3 TCP ns1 -> ns2 with congestion control $1 (empty: the system's):
+# sets m_gbps (null if it failed)
 measure_tcp() {
 	local srv out
 	nsbg 2 timeout $((secs + 20)) iperf3 -s -1 -B "${IP[2]}" -p 5201 >/dev/null 2>&1
 	srv=$BG_PID
 	sleep 0.3
 	out=$(nsx 1 timeout $((secs + 15)) iperf3 -c "${IP[2]}" -p 5201 -t "$secs" --connect-timeout 3000 -J \
-		2>/dev/null) || true
+		${1:+-C "$1"} 2>/dev/null) || true
 	wait "$srv" 2>/dev/null || true
 	m_gbps=$("$PY" -c 'import json, sys
 try:
@@ -297,7 +302,7 @@ med() { printf '%s\n' "$@" | { grep -E '^[0-9.]+$' || true; } | sort -g | awk '{
 # then falls on all of them alike rather than on whichever ran at the time.
 active=()
 for w in $all; do [[ " $wanted " == *" $w "* ]] && active+=("$w"); done
-declare -A v_pps v_off v_gbps v_p50 v_p99 v_loss v_idle v_load v_offl v_skip
+declare -A v_pps v_off v_gbps v_gbps_c v_p50 v_p99 v_loss v_idle v_load v_offl v_skip
 for ((r = 1; r <= runs; r++)); do
 	for w in "${active[@]}"; do
 		[ -z "${v_skip[$w]:-}" ] || continue
@@ -313,12 +318,15 @@ for ((r = 1; r <= runs; r++)); do
 		fi
 		measure_pps
 		measure_tcp
+		m_gbps_d=$m_gbps
+		[ "$cc" = cubic ] || measure_tcp cubic
+		m_gbps_c=$m_gbps m_gbps=$m_gbps_d
 		measure_ping
 		measure_idle
-		v_pps[$w]+=" $m_pps" v_off[$w]+=" $m_offered" v_gbps[$w]+=" $m_gbps"
+		v_pps[$w]+=" $m_pps" v_off[$w]+=" $m_offered" v_gbps[$w]+=" $m_gbps" v_gbps_c[$w]+=" $m_gbps_c"
 		v_p50[$w]+=" $m_p50" v_p99[$w]+=" $m_p99" v_loss[$w]+=" $m_loss"
 		v_idle[$w]+=" $m_cpu_idle" v_load[$w]+=" $m_cpu_load" v_offl[$w]=$offl
-		note "$w run $r/$runs: $m_pps pps (offered $m_offered), TCP $m_gbps Gbit/s," \
+		note "$w run $r/$runs: $m_pps pps (offered $m_offered), TCP $m_gbps Gbit/s ($cc), $m_gbps_c (cubic)," \
 			"ping $m_p50/$m_p99 us (loss $m_loss%), CPU idle $m_cpu_idle% load $m_cpu_load%"
 		[ -z "$sw_pid" ] || kill -0 "$sw_pid" 2>/dev/null || note "$w: the switch process died during the run"
 		[[ $w != ovs* ]] || appctl exit --cleanup >/dev/null 2>&1 || true
@@ -326,14 +334,16 @@ for ((r = 1; r <= runs; r++)); do
 	done
 done
 
-results=() # "name pps offered gbps p50 p99 loss cpu_idle cpu_load offloads|note"
+results=() # "name pps offered gbps gbps_cubic p50 p99 loss cpu_idle cpu_load offloads|note"
 for w in "${active[@]}"; do
 	if [ -n "${v_skip[$w]:-}" ] && [ -z "${v_pps[$w]:-}" ]; then
-		results+=("$w null null null null null null null null skipped: ${v_skip[$w]}")
+		results+=("$w null null null null null null null null null skipped: ${v_skip[$w]}")
 		continue
 	fi
 	# shellcheck disable=SC2086 # one value per word
-	l="$w $(med ${v_pps[$w]}) $(med ${v_off[$w]}) $(med ${v_gbps[$w]}) $(med ${v_p50[$w]}) $(med ${v_p99[$w]})"
+	l="$w $(med ${v_pps[$w]}) $(med ${v_off[$w]}) $(med ${v_gbps[$w]}) $(med ${v_gbps_c[$w]})"
+	# shellcheck disable=SC2086
+	l+=" $(med ${v_p50[$w]}) $(med ${v_p99[$w]})"
 	# shellcheck disable=SC2086
 	results+=("$l $(med ${v_loss[$w]}) $(med ${v_idle[$w]}) $(med ${v_load[$w]}) offloads ${v_offl[$w]// /-}")
 done
@@ -341,20 +351,20 @@ done
 # --- report -------------------------------------------------------------------------------
 ovs_v=$(ovs-vswitchd --version 2>/dev/null | awk 'NR == 1 {print $NF}')
 if [ "$json" = 1 ]; then
-	printf '{"runs":%d,"seconds":%d,"ovs_version":"%s","switches":[' "$runs" "$secs" "${ovs_v:-none}"
+	printf '{"runs":%d,"seconds":%d,"ovs_version":"%s","tcp_cc":"%s","switches":[' "$runs" "$secs" \
+		"${ovs_v:-none}" "$cc"
 	sep=''
 	for l in "${results[@]}"; do
 		# shellcheck disable=SC2086 # one field per word
 		set -- $l
 		printf '%s{"name":"%s",' "$sep" "$1"
-		if [ "${10}" = "skipped:" ]; then
-			shift 10
+		if [ "${11}" = "skipped:" ]; then
+			shift 11
 			printf '"skipped":"%s"}' "$(sed 's/["\\]/\\&/g' <<<"$*")"
 		else
-			printf '"pps":%s,"offered_pps":%s,"tcp_gbps":%s,"ping_p50_us":%s,"ping_p99_us":%s,' \
-				"$2" "$3" "$4" "$5" "$6"
-			printf '"ping_loss_pct":%s,"cpu_idle_pct":%s,"cpu_load_pct":%s,"veth_tx_offloads":"%s"}' \
-				"$7" "$8" "$9" "${11//-/ }"
+			printf '"pps":%s,"offered_pps":%s,"tcp_gbps":%s,"tcp_cubic_gbps":%s,' "$2" "$3" "$4" "$5"
+			printf '"ping_p50_us":%s,"ping_p99_us":%s,"ping_loss_pct":%s,' "$6" "$7" "$8"
+			printf '"cpu_idle_pct":%s,"cpu_load_pct":%s,"veth_tx_offloads":"%s"}' "$9" "${10}" "${12//-/ }"
 		fi
 		sep=,
 	done
@@ -362,22 +372,23 @@ if [ "$json" = 1 ]; then
 else
 	echo "ns1 -> veth -> switch -> veth -> ns2; 64 B UDP from trafgen on CPU 0, switch on CPU 1;" \
 		"median of $runs run(s), ${secs} s loads; OVS ${ovs_v:-n/a}"
-	printf '%-15s %9s %9s %9s %8s %8s %7s %8s %8s  %s\n' switch "Mpps" "offered" "TCP Gb/s" \
-		"p50 us" "p99 us" "loss%" "CPU idle" "CPU load" "veth tx offloads"
+	printf '%-15s %9s %9s %9s %9s %8s %8s %7s %8s %8s  %s\n' switch "Mpps" "offered" "TCP $cc" \
+		"TCP cubic" "p50 us" "p99 us" "loss%" "CPU idle" "CPU load" "veth tx offloads"
 	for l in "${results[@]}"; do
 		# shellcheck disable=SC2086
 		set -- $l
-		if [ "${10}" = "skipped:" ]; then
+		if [ "${11}" = "skipped:" ]; then
 			n=$1
-			shift 10
+			shift 11
 			printf '%-15s skipped: %s\n' "$n" "$*"
 			continue
 		fi
-		awk -v n="$1" -v p="$2" -v o="$3" -v g="$4" -v a="$5" -v b="$6" -v l="$7" -v ci="$8" -v cl="$9" \
-			-v off="${11//-/ }" 'function m(x) {return x == "null" ? "n/a" : sprintf("%.3f", x / 1e6)}
+		awk -v n="$1" -v p="$2" -v o="$3" -v g="$4" -v gc="$5" -v a="$6" -v b="$7" -v l="$8" \
+			-v ci="$9" -v cl="${10}" -v off="${12//-/ }" \
+			'function m(x) {return x == "null" ? "n/a" : sprintf("%.3f", x / 1e6)}
 			function v(x, u) {return x == "null" ? "n/a" : x u}
-			BEGIN {printf "%-15s %9s %9s %9s %8s %8s %7s %8s %8s  %s\n", n, m(p), m(o), v(g, ""), v(a, ""),
-				v(b, ""), v(l, ""), v(ci, "%"), v(cl, "%"), off}'
+			BEGIN {printf "%-15s %9s %9s %9s %9s %8s %8s %7s %8s %8s  %s\n", n, m(p), m(o), v(g, ""),
+				v(gc, ""), v(a, ""), v(b, ""), v(l, ""), v(ci, "%"), v(cl, "%"), off}'
 	done
 	echo "(CPU: % of one core, utime+stime of the switch process; n/a for the kernel bridge)"
 fi

@@ -129,6 +129,12 @@ void fl_pool_cache_flush(struct fl_pool_cache *c)
 	if (c->len)
 		fl_ring_enqueue_burst(c->pool->free_ring, (void **)c->stack, c->len);
 	c->len = 0;
+	while (c->n_big) {
+		struct fl_pkt *pkt = c->big[--c->n_big];
+		struct fl_pool *home = pkt->owner;
+
+		fl_ring_enqueue_burst(home->free_ring, (void **)&pkt, 1);
+	}
 }
 
 /* Fill the stack so that `want` can be served and `size` remain after. */
@@ -195,6 +201,43 @@ struct fl_pkt *fl_pool_get_big(struct fl_pool *pool)
 #endif
 	fl_pkt_reset(pkt);
 	return pkt;
+}
+
+struct fl_pkt *fl_pool_cache_get_big(struct fl_pool_cache *c)
+{
+	struct fl_pkt *pkt;
+
+	if (!c->n_big)
+		return fl_pool_get_big(c->pool);
+	pkt = c->big[--c->n_big];
+#ifndef NDEBUG
+	if (pkt->state != FL_PKT_STATE_FREE)
+		__builtin_trap(); /* a cached buffer is in use: memory corruption */
+	pkt->state = FL_PKT_STATE_USED;
+#endif
+	fl_pkt_reset(pkt);
+	return pkt;
+}
+
+/* A big buffer of this cache's companion pool stays in the cache while
+ * there is room; any other goes home. */
+void fl_pool__put_big_cached(struct fl_pool_cache *c, struct fl_pkt *pkt)
+{
+	struct fl_pool *home = pkt->owner;
+
+	if (c->n_big == FL_POOL_CACHE_BIG || home != c->pool->big) {
+		fl_pool__put_big(pkt);
+		return;
+	}
+#ifndef NDEBUG
+	if (pkt->state != FL_PKT_STATE_USED) {
+		__atomic_fetch_add(&home->bad_puts, 1, __ATOMIC_RELAXED);
+		FL_LOG_RL(FL_LOG_ERR, "%s: double free of big buffer %u", home->name, pkt->idx);
+		return;
+	}
+	pkt->state = FL_PKT_STATE_FREE;
+#endif
+	c->big[c->n_big++] = pkt;
 }
 
 void fl_pool__put_big(struct fl_pkt *pkt)

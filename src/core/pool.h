@@ -31,6 +31,7 @@
 
 #define FL_POOL_CACHE_SIZE_DEFAULT 256u
 #define FL_POOL_CACHE_SIZE_MAX 512u
+#define FL_POOL_CACHE_BIG 4u /* big buffers a cache keeps (see fl_pool_cache_get_big) */
 
 enum fl_pool_huge {
 	FL_POOL_HUGE_AUTO = 0, /* hugepages when reserved, else normal pages */
@@ -68,6 +69,8 @@ struct fl_pool_cache {
 	uint64_t gets;         /* buffers handed out */
 	uint64_t puts;         /* buffers taken back */
 	uint64_t short_gets;   /* buffers asked for but not available */
+	unsigned n_big;        /* big buffers on big[] */
+	struct fl_pkt *big[FL_POOL_CACHE_BIG];
 	struct fl_pkt *stack[2 * FL_POOL_CACHE_SIZE_MAX + 64];
 };
 
@@ -95,10 +98,19 @@ static inline struct fl_pkt *fl_pool_pkt(const struct fl_pool *pool, uint32_t id
  * ones; fl_pool_get_big takes one (reset, or NULL when there is no companion
  * or none is free: counted) straight from the companion's shared ring — one
  * atomic operation per big frame, which carries up to 64 KiB. A big buffer
- * goes back through any cache's put (fl_pool_put_bulk sends it home). */
+ * goes back through any cache's put (fl_pool_put_bulk).
+ *
+ * fl_pool_cache_get_big serves from the cache first: a cache keeps the last
+ * FL_POOL_CACHE_BIG big buffers put to it, last in first out. The shared
+ * ring is first in first out, so without the cache every super-frame would
+ * be written into the coldest of all the big buffers (8 MiB of them by
+ * default, far more than a core's L2) instead of the one just sent, whose
+ * lines are still in this core's cache. */
 void fl_pool_attach_big(struct fl_pool *pool, struct fl_pool *big);
 struct fl_pkt *fl_pool_get_big(struct fl_pool *pool);
+struct fl_pkt *fl_pool_cache_get_big(struct fl_pool_cache *c);
 void fl_pool__put_big(struct fl_pkt *pkt);
+void fl_pool__put_big_cached(struct fl_pool_cache *c, struct fl_pkt *pkt);
 
 /* Attach a cache to a pool; size 0 means the default. */
 void fl_pool_cache_init(struct fl_pool_cache *c, struct fl_pool *pool, unsigned size);
@@ -150,7 +162,7 @@ static inline void fl_pool_put_bulk(struct fl_pool_cache *c, struct fl_pkt *cons
 
 		for (i = 0; i < chunk; i++) {
 			if (FL_UNLIKELY(pkts[i]->big)) {
-				fl_pool__put_big(pkts[i]);
+				fl_pool__put_big_cached(c, pkts[i]);
 				continue;
 			}
 #ifndef NDEBUG

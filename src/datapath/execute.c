@@ -11,7 +11,7 @@ static struct fl_pkt *clone_pkt(struct fl_pool_cache *cache, const struct fl_pkt
 
 	if (FL_UNLIKELY(pkt->big)) {
 		/* a super-frame needs a big buffer as well */
-		copy = fl_pool_get_big(cache->pool);
+		copy = fl_pool_cache_get_big(cache);
 		if (!copy)
 			return NULL;
 	} else if (fl_pool_get_burst(cache, &copy, 1) != 1) {

@@ -129,7 +129,7 @@ static unsigned rx_frame(struct fl_port *port, unsigned qi, struct afp_queue *q,
 	}
 	if (FL_UNLIKELY(f->vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)) {
 		/* whole when the pool has big buffers and one is free, else cut */
-		if (whole_ok(f) && port->pool->big && (pkt = fl_pool_get_big(port->pool)) != NULL)
+		if (whole_ok(f) && port->pool->big && (pkt = fl_pool_cache_get_big(cache)) != NULL)
 			return rx_whole(port, qi, cache, f, pkt, pkts);
 		return rx_gso(port, qi, q, cache, f, pkts, room);
 	}
@@ -169,7 +169,7 @@ static unsigned rx_copied(struct fl_port *port, unsigned qi, struct afp_queue *q
 	} ctl;
 	/* read straight into a big buffer when there is one: a super-frame
 	 * then goes on without being copied again */
-	struct fl_pkt *big = port->pool->big ? fl_pool_get_big(port->pool) : NULL;
+	struct fl_pkt *big = port->pool->big ? fl_pool_cache_get_big(cache) : NULL;
 	uint8_t *dst = big ? fl_pkt_data(big) : q->big;
 	struct virtio_net_hdr vh;
 	struct iovec iov[2] = {{&vh, sizeof(vh)},
@@ -192,7 +192,7 @@ static unsigned rx_copied(struct fl_port *port, unsigned qi, struct afp_queue *q
 		FL_LOG_RL(FL_LOG_WARN, "%s: reading a large frame: %s", port->name,
 			  r < 0 ? strerror(errno) : "short read");
 		if (big)
-			fl_pool__put_big(big);
+			fl_pool_put_bulk(cache, &big, 1);
 		return 0;
 	}
 	f->data = dst;
@@ -214,7 +214,7 @@ static unsigned rx_copied(struct fl_port *port, unsigned qi, struct afp_queue *q
 		return rx_whole(port, qi, cache, f, big, pkts);
 	n = rx_frame(port, qi, q, cache, f, pkts, room); /* copies out of dst */
 	if (big)
-		fl_pool__put_big(big);
+		fl_pool_put_bulk(cache, &big, 1);
 	return n;
 }
 

@@ -415,7 +415,7 @@ static unsigned rx_gso(struct fl_port *port, unsigned queue, struct fl_pool_cach
  * q->big. The datapath keeps the offload metadata and either hands the frame
  * whole to a port that takes offloads or cuts it there (datapath/offload.c).
  * NULL when there is no big buffer to be had (then it is cut here). */
-static struct fl_pkt *rx_whole(struct fl_port *port, unsigned queue,
+static struct fl_pkt *rx_whole(struct fl_port *port, unsigned queue, struct fl_pool_cache *cache,
 			       const struct virtio_net_hdr *vh, const struct fl_pkt *pkt, size_t len)
 {
 	struct tap_queue *q = &((struct tap_priv *)port->priv)->q[queue];
@@ -423,7 +423,7 @@ static struct fl_pkt *rx_whole(struct fl_port *port, unsigned queue,
 
 	if (len > UINT16_MAX || !port->pool->big)
 		return NULL;
-	big = fl_pool_get_big(port->pool);
+	big = fl_pool_cache_get_big(cache);
 	if (!big)
 		return NULL;
 	memcpy(fl_pkt_data(big), fl_pkt_cdata(pkt), FL_MIN(len, (size_t)FL_PKT_DATAROOM));
@@ -432,7 +432,7 @@ static struct fl_pkt *rx_whole(struct fl_port *port, unsigned queue,
 		       len - FL_PKT_DATAROOM);
 	big->len = (uint16_t)len;
 	if (fl_vnet_hdr_to_pkt(vh, big) < 0) {
-		fl_pool__put_big(big);
+		fl_pool_put_bulk(cache, &big, 1);
 		return NULL; /* rx_gso counts it as malformed */
 	}
 	return big;
@@ -480,7 +480,7 @@ static unsigned tap_rx_burst(struct fl_port *port, unsigned queue, struct fl_poo
 		}
 		len = (size_t)r - sizeof(vh);
 		if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
-			struct fl_pkt *whole = rx_whole(port, queue, &vh, pkt, len);
+			struct fl_pkt *whole = rx_whole(port, queue, cache, &vh, pkt, len);
 
 			if (whole) {
 				pkts[got++] = whole;

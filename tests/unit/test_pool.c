@@ -684,6 +684,60 @@ static void pool_big_companion(void **state)
 	fl_pool_destroy(pool);
 }
 
+/* A cache keeps the last FL_POOL_CACHE_BIG big buffers put to it and hands
+ * them out again last in first out (the one just sent is the one still in
+ * this core's cache); more than that, or another pool's, go home. */
+static void pool_big_cached_lifo(void **state)
+{
+	struct fl_pool *pool = fl_pool_create(&(struct fl_pool_params){
+		.name = "t", .n_bufs = 64, .huge = FL_POOL_HUGE_NEVER});
+	struct fl_pool *big = fl_pool_create(&(struct fl_pool_params){
+		.name = "tb", .n_bufs = 8, .huge = FL_POOL_HUGE_NEVER, .big = true});
+	struct fl_pool *other = fl_pool_create(&(struct fl_pool_params){
+		.name = "ob", .n_bufs = 1, .huge = FL_POOL_HUGE_NEVER, .big = true});
+	struct fl_pool *other_home = fl_pool_create(&(struct fl_pool_params){
+		.name = "o", .n_bufs = 1, .huge = FL_POOL_HUGE_NEVER});
+	struct fl_pkt *b[8], *taken[FL_POOL_CACHE_BIG], *x;
+	struct fl_pool_stats bs, os;
+	struct fl_pool_cache c;
+	unsigned i;
+
+	(void)state;
+	fl_pool_attach_big(pool, big);
+	fl_pool_attach_big(other_home, other);
+	fl_pool_cache_init(&c, pool, 0);
+	for (i = 0; i < 8; i++)
+		assert_non_null(b[i] = fl_pool_cache_get_big(&c));
+	assert_null(fl_pool_cache_get_big(&c)); /* none cached, none free */
+	fl_pool_put_bulk(&c, b, 8);             /* 4 kept, 4 home */
+	fl_pool_get_stats(big, &bs);
+	assert_int_equal(bs.in_ring, 8 - FL_POOL_CACHE_BIG);
+	for (i = 0; i < FL_POOL_CACHE_BIG; i++) {
+		x = fl_pool_cache_get_big(&c);
+		assert_ptr_equal(x, b[FL_POOL_CACHE_BIG - 1 - i]); /* last in, first out */
+		assert_int_equal(x->len, 0);                       /* reset */
+		fl_pool_put_bulk(&c, &x, 1);
+		assert_ptr_equal(fl_pool_cache_get_big(&c), x); /* the same one again */
+		taken[i] = x;
+	}
+	fl_pool_put_bulk(&c, taken, FL_POOL_CACHE_BIG);
+	/* another pool's big buffer goes home, it is not kept here */
+	x = fl_pool_get_big(other_home);
+	assert_non_null(x);
+	fl_pool_put_bulk(&c, &x, 1);
+	fl_pool_get_stats(other, &os);
+	assert_int_equal(os.in_ring, 1);
+	/* flushed, every big buffer is home */
+	fl_pool_cache_flush(&c);
+	fl_pool_get_stats(big, &bs);
+	assert_int_equal(bs.in_ring, 8);
+	assert_int_equal(bs.bad_puts, 0);
+	fl_pool_destroy(other_home);
+	fl_pool_destroy(other);
+	fl_pool_destroy(big);
+	fl_pool_destroy(pool);
+}
+
 static void *stress_getter(void *arg)
 {
 	struct pool_stress *s = arg;
@@ -814,6 +868,7 @@ int main(void)
 		cmocka_unit_test(pool_accounting_random),
 		cmocka_unit_test(pool_get_resets_buffer),
 		cmocka_unit_test(pool_big_companion),
+		cmocka_unit_test(pool_big_cached_lifo),
 		cmocka_unit_test(pkt_prepend_pull_append_edges),
 		cmocka_unit_test(pkt_set_data_edges),
 		cmocka_unit_test(pool_double_put_caught),
