@@ -15,6 +15,42 @@
 
 static uint32_t next_pool_id = 1;
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+
+/* Normal pages, laid out for transparent huge pages: 2 MiB aligned and
+ * advised before the first touch, so the kernel can back the region with
+ * huge pages from the start (populating first, then advising, leaves 4 KiB
+ * pages that khugepaged may or may not collapse some day). Buffers of a
+ * pool are touched at random by the port copies; a 64 KiB super-frame
+ * alone spans 16 small pages. Regions under 2 MiB are not worth the slack.
+ * Without THP (mode "never") this is plain memory. */
+static void *map_thp(size_t len, size_t *mapped)
+{
+	size_t align = len >= HUGE_2M ? HUGE_2M : 4096, i;
+	uint8_t *raw, *p;
+
+	len = (len + align - 1) & ~(align - 1);
+	raw = mmap(NULL, len + align - 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	/* keep the aligned part, give back the slack on both sides */
+	p = (uint8_t *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
+	if (p > raw)
+		munmap(raw, (size_t)(p - raw));
+	if (raw + len + align - 4096 > p + len)
+		munmap(p + len, (size_t)(raw + len + align - 4096 - (p + len)));
+	madvise(p, len, MADV_HUGEPAGE);
+	/* populate now, as MAP_POPULATE did: no page faults on the data path */
+	if (madvise(p, len, MADV_POPULATE_WRITE) != 0)
+		for (i = 0; i < len; i += 4096)
+			p[i] = 0;
+	*mapped = len;
+	return p;
+}
+
 static void *map_region(size_t len, enum fl_pool_huge huge, size_t *mapped, bool *on_huge)
 {
 	void *p;
@@ -34,18 +70,12 @@ static void *map_region(size_t len, enum fl_pool_huge huge, size_t *mapped, bool
 		FL_LOG(FL_LOG_DEBUG, "no hugepages for %zu bytes (%s), using normal pages",
 		       hlen, strerror(errno));
 	}
-	len = (len + 4095) & ~(size_t)4095;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-		 -1, 0);
-	if (p == MAP_FAILED)
+	p = map_thp(len, mapped);
+	if (!p)
 		return NULL;
-	/* transparent hugepages still cut TLB misses where the kernel allows them */
-	madvise(p, len, MADV_HUGEPAGE);
-	*mapped = len;
 	*on_huge = false;
 	return p;
 }
-
 struct fl_pool *fl_pool_create(const struct fl_pool_params *params)
 {
 	struct fl_pool *pool;

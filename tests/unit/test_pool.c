@@ -738,6 +738,60 @@ static void pool_big_cached_lifo(void **state)
 	fl_pool_destroy(pool);
 }
 
+/* AnonHugePages (kB) of the mapping holding p, or -1 if none. */
+static long anon_huge_kb(const void *p)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	uintptr_t a = (uintptr_t)p;
+	bool inside = false;
+	char line[512];
+	long kb = -1;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			if (inside)
+				break;
+			inside = a >= lo && a < hi;
+			continue;
+		}
+		if (inside && sscanf(line, "AnonHugePages: %ld", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+/* Without reserved huge pages, a pool of 2 MiB or more still sits on
+ * transparent huge pages where the kernel allows them (mode "madvise" or
+ * "always"): the region is aligned and advised before it is populated. */
+static void pool_region_on_transparent_huge_pages(void **state)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	struct fl_pool *pool;
+	char mode[128] = "";
+
+	(void)state;
+	if (f) {
+		if (!fgets(mode, sizeof(mode), f))
+			mode[0] = '\0';
+		fclose(f);
+	}
+	if (!strchr(mode, '[') || strstr(mode, "[never]")) {
+		print_message("transparent huge pages are off in this kernel: nothing to check\n");
+		skip();
+	}
+	pool = fl_pool_create(&(struct fl_pool_params){
+		.name = "thp", .n_bufs = 4096, .huge = FL_POOL_HUGE_NEVER});
+	assert_non_null(pool);
+	assert_false(pool->hugepages);
+	assert_int_equal((uintptr_t)pool->region % (2u << 20), 0);
+	assert_true(anon_huge_kb(pool->region) >= 2048);
+	fl_pool_destroy(pool);
+}
+
 static void *stress_getter(void *arg)
 {
 	struct pool_stress *s = arg;
@@ -869,6 +923,7 @@ int main(void)
 		cmocka_unit_test(pool_get_resets_buffer),
 		cmocka_unit_test(pool_big_companion),
 		cmocka_unit_test(pool_big_cached_lifo),
+		cmocka_unit_test(pool_region_on_transparent_huge_pages),
 		cmocka_unit_test(pkt_prepend_pull_append_edges),
 		cmocka_unit_test(pkt_set_data_edges),
 		cmocka_unit_test(pool_double_put_caught),
