@@ -19,7 +19,8 @@
 #              CPU 0 (one process, --no-sock-mem), the switch on CPU 1; the
 #              rate is eth0's rx_packets in ns2 over S seconds after 1 s of
 #              warm-up ("offered" = eth0's tx_packets in ns1)
-#   TCP        iperf3 -t S, ns1 -> ns2, Gbit/s received, twice: with the
+#   TCP        iperf3 -t S -O 1 (the first second, slow start, is left out),
+#              ns1 -> ns2, Gbit/s received, twice: with the
 #              system's congestion control (BBR on the development VM, whose
 #              pacing timers are costly there) and with cubic (Debian's
 #              default, which does not pace). Offloads (TSO,
@@ -176,7 +177,7 @@ measure_tcp() {
 	nsbg 2 timeout $((secs + 20)) iperf3 -s -1 -B "${IP[2]}" -p 5201 >/dev/null 2>&1
 	srv=$BG_PID
 	sleep 0.3
-	out=$(nsx 1 timeout $((secs + 15)) iperf3 -c "${IP[2]}" -p 5201 -t "$secs" --connect-timeout 3000 -J \
+	out=$(nsx 1 timeout $((secs + 15)) iperf3 -c "${IP[2]}" -p 5201 -t "$secs" -O 1 --connect-timeout 3000 -J \
 		${1:+-C "$1"} 2>/dev/null) || true
 	wait "$srv" 2>/dev/null || true
 	m_gbps=$("$PY" -c 'import json, sys
