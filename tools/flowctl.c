@@ -230,7 +230,8 @@ static void usage(FILE *out)
 		"options:\n"
 		"  -s, --socket PATH   the daemon's control socket (default $FLOWLANE_SOCKET,\n"
 		"                      else " FL_CTL_SOCKET_DEFAULT ")\n"
-		"  -j, --json          print the daemon's result as JSON (every command)\n"
+		"  -j, --json          print the daemon's result as JSON (every command;\n"
+		"                      --json may also follow the command)\n"
 		"  -t, --timeout SEC   wait at most SEC seconds for an answer (default 60)\n"
 		"  -h, --help          this text\n"
 		"\ncommands (and an example of each):\n");
@@ -482,6 +483,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "flowctl: no command\nTry 'flowctl --help'.\n");
 		return FLOWCTL_USAGE;
 	}
+	/* scripts write "flowctl show --json" as often as "flowctl --json show":
+	 * --json and --help are taken after the command too (no command has an
+	 * argument or option spelled so) */
+	for (i = (unsigned)optind + 1, c = optind + 1; i < (unsigned)argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			fc.json = true;
+			continue;
+		}
+		if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return FLOWCTL_OK;
+		}
+		argv[c++] = argv[i];
+	}
+	argc = c;
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct command *cmd = &commands[i];
 

@@ -124,6 +124,12 @@ for args in show dump-flows "dump-flows table=0" dump-ports "dump-ports gen" dum
 	fctl --json $args >json.out || fail "flowctl --json $args failed"
 	"$PY" -m json.tool json.out >/dev/null || fail "flowctl --json $args: not JSON: $(cat json.out)"
 done
+# --json (and --help) after the command as well
+fctl show --json >json.out && fctl --json show >json2.out &&
+	"$PY" -c 'import json, sys; a, b = (json.load(open(f))["ports"] for f in sys.argv[1:]); assert a == b' \
+		json.out json2.out || fail "flowctl show --json: $(cat json.out)"
+fctl dump-flows table=0 --json | "$PY" -m json.tool >/dev/null || fail "dump-flows FILTER --json"
+fctl show --help | grep -q '^usage: flowctl' || fail "flowctl show --help"
 expect 1 fctl --json add-port sink null:
 "$PY" -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["ok"] is False and "exists" in r["error"]' "$out" ||
 	fail "--json error output: $out"
