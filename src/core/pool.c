@@ -216,6 +216,36 @@ void fl_pool_attach_big(struct fl_pool *pool, struct fl_pool *big)
 	pool->big = big;
 }
 
+/* A big buffer leaving a free list (the ring or a cache): reset for a new
+ * frame; debug builds check it was free. */
+static struct fl_pkt *big_taken(struct fl_pkt *pkt)
+{
+#ifndef NDEBUG
+	if (pkt->state != FL_PKT_STATE_FREE)
+		__builtin_trap(); /* a buffer on a free list is in use: memory corruption */
+	pkt->state = FL_PKT_STATE_USED;
+#endif
+	fl_pkt_reset(pkt);
+	return pkt;
+}
+
+/* A big buffer going back: debug builds refuse (count, log) a double free. */
+static bool big_freed(struct fl_pkt *pkt)
+{
+#ifndef NDEBUG
+	struct fl_pool *home = pkt->owner;
+
+	if (pkt->state != FL_PKT_STATE_USED) {
+		__atomic_fetch_add(&home->bad_puts, 1, __ATOMIC_RELAXED);
+		FL_LOG_RL(FL_LOG_ERR, "%s: double free of big buffer %u", home->name, pkt->idx);
+		return false;
+	}
+	pkt->state = FL_PKT_STATE_FREE;
+#endif
+	(void)pkt;
+	return true;
+}
+
 struct fl_pkt *fl_pool_get_big(struct fl_pool *pool)
 {
 	struct fl_pkt *pkt = NULL;
@@ -224,63 +254,28 @@ struct fl_pkt *fl_pool_get_big(struct fl_pool *pool)
 		__atomic_fetch_add(&pool->big_short, 1, __ATOMIC_RELAXED);
 		return NULL;
 	}
-#ifndef NDEBUG
-	if (pkt->state != FL_PKT_STATE_FREE)
-		__builtin_trap(); /* a buffer on the free list is in use: memory corruption */
-	pkt->state = FL_PKT_STATE_USED;
-#endif
-	fl_pkt_reset(pkt);
-	return pkt;
+	return big_taken(pkt);
 }
 
 struct fl_pkt *fl_pool_cache_get_big(struct fl_pool_cache *c)
 {
-	struct fl_pkt *pkt;
-
-	if (!c->n_big)
-		return fl_pool_get_big(c->pool);
-	pkt = c->big[--c->n_big];
-#ifndef NDEBUG
-	if (pkt->state != FL_PKT_STATE_FREE)
-		__builtin_trap(); /* a cached buffer is in use: memory corruption */
-	pkt->state = FL_PKT_STATE_USED;
-#endif
-	fl_pkt_reset(pkt);
-	return pkt;
+	return c->n_big ? big_taken(c->big[--c->n_big]) : fl_pool_get_big(c->pool);
 }
 
 /* A big buffer of this cache's companion pool stays in the cache while
  * there is room; any other goes home. */
 void fl_pool__put_big_cached(struct fl_pool_cache *c, struct fl_pkt *pkt)
 {
-	struct fl_pool *home = pkt->owner;
-
-	if (c->n_big == FL_POOL_CACHE_BIG || home != c->pool->big) {
+	if (c->n_big == FL_POOL_CACHE_BIG || pkt->owner != c->pool->big)
 		fl_pool__put_big(pkt);
-		return;
-	}
-#ifndef NDEBUG
-	if (pkt->state != FL_PKT_STATE_USED) {
-		__atomic_fetch_add(&home->bad_puts, 1, __ATOMIC_RELAXED);
-		FL_LOG_RL(FL_LOG_ERR, "%s: double free of big buffer %u", home->name, pkt->idx);
-		return;
-	}
-	pkt->state = FL_PKT_STATE_FREE;
-#endif
-	c->big[c->n_big++] = pkt;
+	else if (big_freed(pkt))
+		c->big[c->n_big++] = pkt;
 }
 
 void fl_pool__put_big(struct fl_pkt *pkt)
 {
-	struct fl_pool *pool = pkt->owner;
+	struct fl_pool *home = pkt->owner;
 
-#ifndef NDEBUG
-	if (pkt->state != FL_PKT_STATE_USED) {
-		__atomic_fetch_add(&pool->bad_puts, 1, __ATOMIC_RELAXED);
-		FL_LOG_RL(FL_LOG_ERR, "%s: double free of big buffer %u", pool->name, pkt->idx);
-		return;
-	}
-	pkt->state = FL_PKT_STATE_FREE;
-#endif
-	fl_ring_enqueue_burst(pool->free_ring, (void **)&pkt, 1);
+	if (big_freed(pkt))
+		fl_ring_enqueue_burst(home->free_ring, (void **)&pkt, 1);
 }

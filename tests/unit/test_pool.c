@@ -732,6 +732,21 @@ static void pool_big_cached_lifo(void **state)
 	fl_pool_get_stats(big, &bs);
 	assert_int_equal(bs.in_ring, 8);
 	assert_int_equal(bs.bad_puts, 0);
+#ifndef NDEBUG
+	/* a double free through the cache is refused and counted, and the
+	 * buffer is handed out once */
+	x = fl_pool_cache_get_big(&c);
+	fl_pool_put_bulk(&c, &x, 1);
+	fl_pool_put_bulk(&c, &x, 1);
+	fl_pool_get_stats(big, &bs);
+	assert_int_equal(bs.bad_puts, 1);
+	assert_ptr_equal(fl_pool_cache_get_big(&c), x);
+	taken[0] = fl_pool_cache_get_big(&c);
+	assert_ptr_not_equal(taken[0], x);
+	fl_pool_put_bulk(&c, &x, 1);
+	fl_pool_put_bulk(&c, taken, 1);
+	fl_pool_cache_flush(&c);
+#endif
 	fl_pool_destroy(other_home);
 	fl_pool_destroy(other);
 	fl_pool_destroy(big);
