@@ -13,6 +13,12 @@
 
 struct fl_capture_ring;
 
+/* Idle behaviour defaults (worker_idle.c explains them). */
+#define FL_WORKER_IDLE_SPINS 256 /* empty passes before the poll window counts */
+#define FL_WORKER_POLL_US 20000  /* polling on after the last packet */
+#define FL_WORKER_NAP_US 200     /* first nap when a queue has no fd */
+#define FL_WORKER_SLEEP_MS 100   /* longest sleep */
+
 #define FL_RPS_MAX_WORKERS 64
 #define FL_RPS_RING_SIZE 1024u
 
@@ -81,5 +87,17 @@ void fl_fastpath_maintain(struct fl_worker *w, uint64_t now_ns);
 
 /* Software steering on or off (the worker's thread, or while it is stopped). */
 void fl_worker_set_rps(struct fl_worker *w, const struct fl_rps *rps);
+/* Packets waiting in the steering rings from other workers. */
+bool fl_worker__rps_pending(const struct fl_worker *w);
+
+/* Between bursts (worker_idle.c), all on the worker's thread: */
+/* (Re)build the epoll set with the wake eventfd and every rx queue's fd. */
+int fl_worker__arm_epoll(struct fl_worker *w);
+/* Take the rx fds out of the epoll set: packets came, the worker polls. */
+void fl_worker__rx_fds_disarm(struct fl_worker *w);
+/* After idle_spins empty passes: is the poll window over (sleep now)? */
+bool fl_worker__poll_window_over(struct fl_worker *w, unsigned idle, uint64_t idle_since);
+/* Sleep until traffic, a call or a stop wakes the worker (or a timeout). */
+void fl_worker__sleep(struct fl_worker *w);
 
 #endif
