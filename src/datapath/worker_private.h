@@ -47,6 +47,7 @@ struct fl_worker {
 			      * thread sets it, atomically) */
 	unsigned sleep_ms;   /* longest sleep */
 	unsigned nap_us;     /* next nap when some queue has no fd: grows while idle */
+	unsigned slow_yields; /* yields in a row that took long (worker_idle.c) */
 	int cpu;             /* CPU of the last loop (sched_getcpu) */
 	unsigned n_rxqs;
 	struct fl_rxq_ref rxqs[FL_DP_MAX_RXQS];

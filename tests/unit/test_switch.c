@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -310,6 +312,77 @@ static void test_worker_polls_for_a_while_after_traffic(void **state)
 	assert_true(polling > 4 * short_window);
 }
 
+struct hog {
+	int cpu;
+	atomic_bool stop;
+};
+
+static void *hog_cpu(void *arg)
+{
+	struct hog *h = arg;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(h->cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	while (!atomic_load_explicit(&h->stop, memory_order_relaxed))
+		;
+	return NULL;
+}
+
+static uint64_t worker_sleeps(struct fixture *f, unsigned w, int *cpu)
+{
+	struct fl_switch_worker_info info;
+
+	assert_int_equal(fl_switch_worker_info(f->sw, w, &info), 0);
+	if (cpu)
+		*cpu = info.cpu;
+	return info.stats.sleeps;
+}
+
+/* A worker in its poll window gives way to a task that shares its CPU: its
+ * yields keep coming back late, so it stops polling and sleeps long before
+ * the window (10 s here) is over. */
+static void test_worker_stops_polling_when_its_cpu_is_shared(void **unused)
+{
+	struct fl_switch_params p;
+	struct hog h = {.stop = false};
+	pthread_t thread;
+	uint64_t before;
+	char err[256];
+	void *state;
+	int i;
+
+	(void)unused;
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		skip(); /* the test's own thread needs a CPU besides the two */
+	setup_n(&state, 1);
+	p = *fl_switch_params(((struct fixture *)state)->sw);
+	p.poll_us = 10000000;
+	assert_int_equal(fl_switch_set_params(((struct fixture *)state)->sw, &p, err, sizeof(err)),
+			 0);
+	flows(state, "in_port=1,actions=output:2");
+	/* the CPU is noted after each sleep: wait for a current one */
+	for (i = 0; i < 2000 && worker_sleeps(state, 0, NULL) < 3; i++)
+		usleep(1000);
+	worker_sleeps(state, 0, &h.cpu);
+	assert_true(h.cpu >= 0);
+
+	/* shared: the worker still forwards, then stops polling (alone it would
+	 * poll for the whole window: test_worker_polls_for_a_while_after_traffic;
+	 * not checked here, as tests running beside this one share CPUs too) */
+	assert_int_equal(pthread_create(&thread, NULL, hog_cpu, &h), 0);
+	send_frames(state, 0, 8, 53);
+	assert_int_equal(receive(state, 1, 8, 5000), 8);
+	before = worker_sleeps(state, 0, NULL);
+	for (i = 0; i < 3000 && worker_sleeps(state, 0, NULL) <= before; i++)
+		usleep(1000);
+	atomic_store(&h.stop, true);
+	pthread_join(thread, NULL);
+	assert_true(worker_sleeps(state, 0, NULL) > before);
+	teardown(&state);
+}
+
 struct seen {
 	unsigned n;
 	unsigned dport53;
@@ -503,6 +576,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_worker_count_changes, setup, teardown),
 		cmocka_unit_test(test_workers_stay_on_the_allowed_cpus),
+		cmocka_unit_test(test_worker_stops_polling_when_its_cpu_is_shared),
 		cmocka_unit_test_setup_teardown(test_worker_polls_for_a_while_after_traffic, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_capture_with_filter, setup, teardown),
