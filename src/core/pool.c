@@ -28,20 +28,20 @@ static uint32_t next_pool_id = 1;
  * Without THP (mode "never") this is plain memory. */
 static void *map_thp(size_t len, size_t *mapped)
 {
-	size_t align = len >= HUGE_2M ? HUGE_2M : 4096, i;
+	size_t align = len >= HUGE_2M ? HUGE_2M : 4096, total, i;
 	uint8_t *raw, *p;
 
 	len = (len + align - 1) & ~(align - 1);
-	raw = mmap(NULL, len + align - 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		   -1, 0);
+	total = len + align - 4096; /* room to slide to an aligned start */
+	raw = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (raw == MAP_FAILED)
 		return NULL;
 	/* keep the aligned part, give back the slack on both sides */
 	p = (uint8_t *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
 	if (p > raw)
 		munmap(raw, (size_t)(p - raw));
-	if (raw + len + align - 4096 > p + len)
-		munmap(p + len, (size_t)(raw + len + align - 4096 - (p + len)));
+	if (raw + total > p + len)
+		munmap(p + len, (size_t)(raw + total - (p + len)));
 	madvise(p, len, MADV_HUGEPAGE);
 	/* populate now, as MAP_POPULATE did: no page faults on the data path */
 	if (madvise(p, len, MADV_POPULATE_WRITE) != 0)

@@ -39,46 +39,6 @@
 #define FL_WORKER_CONTENDED_NS 200000u
 #define FL_WORKER_CONTENDED_YIELDS 3u
 
-/* (Re)build the epoll set: the wake eventfd and every rx queue's fd. */
-int fl_worker__arm_epoll(struct fl_worker *w)
-{
-	struct epoll_event ev = {.events = EPOLLIN};
-	unsigned i;
-	int epfd;
-
-	epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (epfd < 0)
-		return -errno;
-	ev.data.u32 = UINT32_MAX;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, w->wake_fd, &ev) < 0)
-		goto err;
-	w->nap = false;
-	w->fds_armed = false;
-	for (i = 0; i < w->n_rxqs; i++) {
-		int fd = fl_port_wait_fd(w->rxqs[i].port, w->rxqs[i].queue);
-
-		w->armed_fd[i] = -1;
-		w->muted[i] = false;
-		if (fd < 0) {
-			w->nap = true;
-			continue;
-		}
-		ev.data.u32 = i;
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST)
-			goto err;
-		w->armed_fd[i] = fd;
-		w->fds_armed = true;
-	}
-	if (w->epfd >= 0)
-		close(w->epfd);
-	w->epfd = epfd;
-	return 0;
-err:
-	i = (unsigned)errno;
-	close(epfd);
-	return -(int)i;
-}
-
 /* The rx queue fds are in the epoll set only while the worker may sleep.
  * A socket with a waiter on its wait queue runs the epoll callback for every
  * frame it receives (a lock taken with interrupts off, in the sender's
@@ -86,10 +46,12 @@ err:
  * traffic disarms. An idle worker stays armed through its timeouts, and a
  * busy one pays 2 syscalls per queue per sleep, not 1 callback per frame.
  * Adding an fd that is already readable reports it at once (level-triggered),
- * so nothing that came while disarmed is slept through. */
-static void rx_fds_arm(struct fl_worker *w)
+ * so nothing that came while disarmed is slept through. Returns 0 or the
+ * first -errno (the queue is then polled, but cannot wake the worker). */
+static int rx_fds_arm(struct fl_worker *w)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
+	int ret = 0;
 	unsigned i;
 
 	for (i = 0; i < w->n_rxqs; i++) {
@@ -98,12 +60,48 @@ static void rx_fds_arm(struct fl_worker *w)
 		if (w->armed_fd[i] >= 0 || w->muted[i])
 			continue;
 		fd = fl_port_wait_fd(w->rxqs[i].port, w->rxqs[i].queue);
+		if (fd < 0)
+			continue;
 		ev.data.u32 = i;
-		if (fd >= 0 && epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) == 0) {
-			w->armed_fd[i] = fd;
-			w->fds_armed = true;
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			if (!ret)
+				ret = -errno;
+			continue;
 		}
+		w->armed_fd[i] = fd;
+		w->fds_armed = true;
 	}
+	return ret;
+}
+
+/* A new epoll set for new rx queues: the wake eventfd, then every queue's
+ * fd, armed (the worker may be about to sleep). */
+int fl_worker__arm_epoll(struct fl_worker *w)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = UINT32_MAX};
+	unsigned i;
+	int epfd;
+
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0)
+		return -errno;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, w->wake_fd, &ev) < 0) {
+		int err = -errno;
+
+		close(epfd);
+		return err;
+	}
+	if (w->epfd >= 0)
+		close(w->epfd);
+	w->epfd = epfd;
+	w->nap = false;
+	w->fds_armed = false;
+	for (i = 0; i < w->n_rxqs; i++) {
+		w->armed_fd[i] = -1;
+		w->muted[i] = false;
+		w->nap |= fl_port_wait_fd(w->rxqs[i].port, w->rxqs[i].queue) < 0;
+	}
+	return rx_fds_arm(w);
 }
 
 static void rx_fd_disarm(struct fl_worker *w, unsigned i)
@@ -137,7 +135,7 @@ void fl_worker__sleep(struct fl_worker *w)
 		atomic_store(&w->sleeping, false);
 		return;
 	}
-	rx_fds_arm(w);
+	(void)rx_fds_arm(w); /* a queue that cannot be armed is still polled */
 	/* asleep, the worker holds no RCU references: let grace periods pass */
 	rcu_thread_offline();
 	if (w->nap) {
