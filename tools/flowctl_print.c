@@ -72,9 +72,14 @@ void flowctl_print_show(FILE *out, const struct fl_json *res)
 		int64_t cpu = fl_json_get(w, "cpu") ? fl_json_get(w, "cpu")->num.i : -1;
 
 		fprintf(out, "  %" PRIu64 ": cpu %" PRId64 ", %" PRIu64 " rx queues, %" PRIu64
-			     " packets, %" PRIu64 " loops (%" PRIu64 " idle), %" PRIu64 " sleeps\n",
+			     " packets, %" PRIu64 " loops (%" PRIu64 " idle), %" PRIu64 " sleeps",
 			u(w, "id"), cpu, u(w, "rxqs"), u(w, "packets"), u(w, "loops"),
 			u(w, "idle_loops"), u(w, "sleeps"));
+		/* polling gave way to other tasks on the worker's CPU */
+		if (u(w, "polls_cut_short"))
+			fprintf(out, " (%" PRIu64 " polls cut short: CPU shared)",
+				u(w, "polls_cut_short"));
+		fputc('\n', out);
 	}
 	fprintf(out, "pipeline: %" PRIu64 " rules, version %" PRIu64 ", %" PRIu64
 		     " MAC entries\n",

@@ -300,6 +300,7 @@ int ctl_cmd_show(struct ctl_call *c)
 		fl_jw_ku64(c->res, "loops", wi.stats.loops);
 		fl_jw_ku64(c->res, "idle_loops", wi.stats.idle_loops);
 		fl_jw_ku64(c->res, "sleeps", wi.stats.sleeps);
+		fl_jw_ku64(c->res, "polls_cut_short", wi.stats.polls_cut_short);
 		fl_jw_ku64(c->res, "busy_cycles", wi.stats.busy_cycles);
 		fl_jw_obj_end(c->res);
 	}

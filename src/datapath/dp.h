@@ -93,6 +93,7 @@ struct fl_worker_stats {
 	uint64_t loops;         /* poll loops */
 	uint64_t idle_loops;    /* loops that found no packet */
 	uint64_t sleeps;        /* times the worker slept in epoll */
+	uint64_t polls_cut_short; /* poll windows ended early: others wanted the CPU */
 	uint64_t batches;       /* non-empty rx bursts */
 	uint64_t packets;       /* packets received */
 	uint64_t busy_cycles;   /* TSC cycles in loops that moved packets */

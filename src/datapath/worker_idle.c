@@ -30,14 +30,17 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include "core/time.h"
 #include "datapath/worker_private.h"
 
-#define FL_WORKER_CONTENDED_NS 200000u
-#define FL_WORKER_CONTENDED_YIELDS 3u
+/* CPU share while the poll window lasts: see fl_worker__poll_window_over */
+#define FL_WORKER_YIELD_LOST_NS 50000u      /* a yield this long ran someone else */
+#define FL_WORKER_SHARE_INTERVAL_NS 10000000u /* share judged every 10 ms ... */
+#define FL_WORKER_SHARE_LOST_DIV 4u         /* ... over 20: a quarter lost is sharing */
 
 /* The rx queue fds are in the epoll set only while the worker may sleep.
  * A socket with a waiter on its wait queue runs the epoll callback for every
@@ -176,28 +179,47 @@ online:
 }
 
 /* Past idle_spins empty passes: time to sleep? While the window lasts, each
- * pass first lets anything else that wants this CPU have it (sched_yield).
- * FL_WORKER_CONTENDED_YIELDS yields in a row that did not come back for
- * FL_WORKER_CONTENDED_NS end the window: the CPU is contended and polling
- * would only take from others. One slow yield alone says little on a VM:
- * the host took the vCPU away (500 pings 10 ms apart through two afpacket
- * ports saw 19 to 24 windows end that way, and each cost the next ping a
- * wakeup), while a task that shares the CPU makes every yield slow.
- * (Two clock reads per pass, vDSO, ~26 ns each here.) */
+ * pass first lets anything else that wants this CPU have it (sched_yield),
+ * and the time lost in yields says how much of the CPU others take. Polling
+ * on a CPU another task wants only takes from it, so the window ends once a
+ * quarter of the last 20 ms (two 10 ms intervals) went to others.
+ *
+ * Why a share over time and not slow yields in a row: how a yield hands
+ * over depends on the scheduler. With one CPU hog beside it, a yield here
+ * (kernel 6.18, EEVDF) gave the hog a whole 3-6 ms tick nearly every time
+ * (~100% lost); CFS lets the yielder run on with fast yields until its
+ * vruntime catches up, so slow yields come one between many fast ones (~50%
+ * lost). A single slow yield says little on a VM: the host took the vCPU.
+ * Alone on a CPU of this VM, yields in 5 s lost 0.7% (the longest 1.3 ms),
+ * no 10 ms interval more than 20%.
+ * (Two vDSO clock reads per pass, ~26 ns each here.) */
 bool fl_worker__poll_window_over(struct fl_worker *w, unsigned idle, uint64_t idle_since)
 {
-	uint64_t t, now = fl_time_ns();
+	uint64_t t, now = fl_time_ns(), len;
 
 	if (now - idle_since >= __atomic_load_n(&w->poll_ns, __ATOMIC_RELAXED))
 		return true;
-	if (idle == w->idle_spins)
+	if (idle == w->idle_spins) {
+		memset(&w->share, 0, sizeof(w->share));
+		w->share.start = now;
 		return false;
+	}
 	t = now;
 	sched_yield();
 	now = fl_time_ns();
-	if (now - t <= FL_WORKER_CONTENDED_NS) {
-		w->slow_yields = 0;
+	if (now - t >= FL_WORKER_YIELD_LOST_NS)
+		w->share.lost += now - t;
+	len = now - w->share.start;
+	if (len < FL_WORKER_SHARE_INTERVAL_NS)
 		return false;
+	if ((w->share.prev_lost + w->share.lost) * FL_WORKER_SHARE_LOST_DIV >=
+	    w->share.prev_len + len) {
+		fl_counter_inc(&w->stats.polls_cut_short);
+		return true;
 	}
-	return ++w->slow_yields >= FL_WORKER_CONTENDED_YIELDS;
+	w->share.prev_len = len;
+	w->share.prev_lost = w->share.lost;
+	w->share.lost = 0;
+	w->share.start = now;
+	return false;
 }

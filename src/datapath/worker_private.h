@@ -47,7 +47,13 @@ struct fl_worker {
 			      * thread sets it, atomically) */
 	unsigned sleep_ms;   /* longest sleep */
 	unsigned nap_us;     /* next nap when some queue has no fd: grows while idle */
-	unsigned slow_yields; /* yields in a row that took long (worker_idle.c) */
+	/* the CPU share the poll window measures (fl_worker__poll_window_over) */
+	struct {
+		uint64_t start;      /* this interval began */
+		uint64_t lost;       /* ... and lost so much to others in yields */
+		uint64_t prev_len;   /* the interval before: its length */
+		uint64_t prev_lost;  /* ... and what it lost */
+	} share;
 	int cpu;             /* CPU of the last loop (sched_getcpu) */
 	unsigned n_rxqs;
 	struct fl_rxq_ref rxqs[FL_DP_MAX_RXQS];
