@@ -207,6 +207,8 @@ fl_start
 [ "$(flows)" = "$want_flows" ] || fail "flows after restart: $(flows), want $want_flows"
 [ "$(settings)" = "$want_settings" ] || fail "settings after restart: $(settings), want $want_settings"
 [ "$(fctl_json 'len(r["workers"])' show)" = 1 ] || fail "worker count not restored"
+[ "$(fctl_json 'sorted(k for k in r["workers"][0] if k in ("sleeps", "polls_cut_short"))' show)" = \
+	"['polls_cut_short', 'sleeps']" ] || fail "show --json: worker idle counters missing"
 
 say "clean stop saves; deleted port stays deleted"
 expect 0 fctl del-port spare
