@@ -176,7 +176,7 @@ measure_tcp() {
 	local srv out
 	nsbg 2 timeout $((secs + 20)) iperf3 -s -1 -B "${IP[2]}" -p 5201 >/dev/null 2>&1
 	srv=$BG_PID
-	sleep 0.3
+	wait_listen 2 5201 || true # a failed run is reported as such
 	out=$(nsx 1 timeout $((secs + 15)) iperf3 -c "${IP[2]}" -p 5201 -t "$secs" -O 1 --connect-timeout 3000 -J \
 		${1:+-C "$1"} 2>/dev/null) || true
 	wait "$srv" 2>/dev/null || true

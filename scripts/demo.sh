@@ -79,7 +79,7 @@ if [ "$live" = 1 ]; then
 		shift 3
 		nsbg "$sns" timeout 30 iperf3 -s -1 -B "$sip" -p 5201 >/dev/null 2>&1
 		srv=$BG_PID
-		sleep 0.3
+		wait_listen "$sns" 5201 || true # iperf3 then says what is wrong
 		cmd "ip netns exec ns1 iperf3 -c $sip $*"
 		out=$(nsx 1 timeout 30 iperf3 -c "$sip" -p 5201 --connect-timeout 3000 -J "$@" 2>&1) || true
 		bg_wait "$srv"

@@ -49,7 +49,7 @@ rx=$(port_stat p1 rx_packets)
 say "TCP ns1 -> ns2 (iperf3, 10 MiB)"
 nsbg 2 timeout 40 iperf3 -s -1 -B "${IP[2]}" -p 5201 >/dev/null 2>&1
 srv=$BG_PID
-sleep 0.3
+wait_listen 2 5201 || fail "iperf3 server in ns2 did not start"
 out=$(nsx 1 timeout 30 iperf3 -c "${IP[2]}" -p 5201 -n 10M --connect-timeout 3000 -J 2>&1) ||
 	fail "iperf3 through AF_XDP ports failed: $(tail -n 5 <<<"$out")"
 bg_wait "$srv"

@@ -163,6 +163,18 @@ wait_until() {
 # Wait for FILE to exist (a helper's --ready file).
 wait_file() { wait_until "${2:-10}" test -e "$1"; }
 
+# A TCP listener on PORT in namespace I (or the switch's, I = sw)?
+listening() { # I PORT
+	if [ "$1" = sw ]; then
+		"${SWX[@]}" ss -Hltn "sport = :$2"
+	else
+		ip netns exec "${NS[$1]}" ss -Hltn "sport = :$2"
+	fi | grep -q .
+}
+# Wait (at most 10 s) for a server to listen: a busy machine may take longer
+# than any fixed pause to start one.
+wait_listen() { wait_until 10 listening "$1" "$2"; }
+
 # --- the daemon -----------------------------------------------------------------
 
 # fl_start [ARGS]: the daemon in the foreground of a background job (in the

@@ -41,7 +41,7 @@ for dir in "" -R; do
 	[ -z "$dir" ] || what="tap -> ns1"
 	nsbg sw timeout 40 iperf3 -s -1 -B 10.77.0.100 -p 5201 >/dev/null 2>&1
 	srv=$BG_PID
-	sleep 0.3
+	wait_listen sw 5201 || fail "iperf3 server in the switch namespace did not start"
 	out=$(nsx 1 timeout 30 iperf3 -c 10.77.0.100 -p 5201 -n 20M $dir --connect-timeout 3000 -J 2>&1) ||
 		fail "iperf3 $what failed: $(tail -n 5 <<<"$out")"
 	bg_wait "$srv"
