@@ -50,7 +50,8 @@ struct fl_worker {
 	/* the CPU share the poll window measures (fl_worker__poll_window_over) */
 	struct {
 		uint64_t start;      /* this interval began */
-		uint64_t lost;       /* ... and lost so much to others in yields */
+		uint64_t lost;       /* ... and lost so much to others */
+		uint64_t last_pass;  /* the last pass of the window */
 		uint64_t prev_len;   /* the interval before: its length */
 		uint64_t prev_lost;  /* ... and what it lost */
 	} share;
