@@ -14,7 +14,7 @@ SHELL := /bin/bash
 MESON ?= meson
 FUZZ_TIME ?= 600
 FUZZ_SHORT ?= 20
-FUZZ_TARGETS := fuzz_parse fuzz_flow fuzz_json fuzz_pcapng
+FUZZ_TARGETS := fuzz_parse fuzz_flow fuzz_json fuzz_pcapng fuzz_gso
 
 .PHONY: all release debug san fuzz-build test demo fuzz bench deps clean
 
