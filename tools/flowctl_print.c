@@ -77,7 +77,7 @@ void flowctl_print_show(FILE *out, const struct fl_json *res)
 			u(w, "idle_loops"), u(w, "sleeps"));
 		/* polling gave way to other tasks on the worker's CPU */
 		if (u(w, "polls_cut_short"))
-			fprintf(out, " (%" PRIu64 " polls cut short: CPU shared)",
+			fprintf(out, " (%" PRIu64 " of them early: CPU shared)",
 				u(w, "polls_cut_short"));
 		fputc('\n', out);
 	}
