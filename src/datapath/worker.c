@@ -383,7 +383,7 @@ void fl_worker_thread_leave(void)
 
 void fl_worker_run(struct fl_worker *w, bool stop_at_eof)
 {
-	uint64_t idle_since = 0;
+	uint64_t idle_since = 1; /* no packet yet: no poll window to run */
 	unsigned idle = 0;
 
 	fl_worker_thread_enter();

@@ -406,6 +406,24 @@ static void test_worker_stops_polling_when_its_cpu_is_shared(void **unused)
 	teardown(&state);
 }
 
+/* A switch that has seen no packet has no poll window to run: its worker
+ * sleeps from the start (sleep-ms, 100 ms, at a time), however long the
+ * window is set. */
+static void test_worker_does_not_poll_before_traffic(void **state)
+{
+	struct fixture *f = *state;
+	struct fl_switch_params p = *fl_switch_params(f->sw);
+	char err[256];
+	int i;
+
+	p.poll_us = 10000000;
+	assert_int_equal(fl_switch_set_params(f->sw, &p, err, sizeof(err)), 0);
+	for (i = 0; i < 3000 && worker_sleeps(f, 0, NULL) < 3; i++)
+		usleep(1000);
+	assert_true(worker_sleeps(f, 0, NULL) >= 3);
+	assert_int_equal(polls_cut_short(f, 0), 0);
+}
+
 struct seen {
 	unsigned n;
 	unsigned dport53;
@@ -600,6 +618,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_worker_count_changes, setup, teardown),
 		cmocka_unit_test(test_workers_stay_on_the_allowed_cpus),
 		cmocka_unit_test(test_worker_stops_polling_when_its_cpu_is_shared),
+		cmocka_unit_test_setup_teardown(test_worker_does_not_poll_before_traffic, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_worker_polls_for_a_while_after_traffic, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_capture_with_filter, setup, teardown),
