@@ -29,6 +29,7 @@
 #include "core/pool.h"
 #include "proto/gso.h"
 #include "proto/parse.h"
+#include "../unit/ref_csum.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -41,26 +42,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct fl_pool *pool;
 static struct fl_pool_cache cache;
 static struct fl_pkt *segs[FL_GSO_MAX_SEGS];
-
-/* ---- reference one's-complement sum (RFC 1071), byte by byte ---------------- */
-
-static uint32_t ref_add(const uint8_t *p, size_t n, uint32_t acc)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		acc += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		acc += (uint32_t)p[n - 1] << 8;
-	return acc;
-}
-
-static uint16_t ref_fold(uint32_t acc)
-{
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)acc;
-}
 
 static uint16_t le16(uint16_t v)
 {
@@ -98,14 +79,14 @@ static void check_l4_csum(struct fl_pkt *seg, bool tcp, unsigned hdr_len)
 	if (hdr_len && l4 + l4_len != hdr_len)
 		return; /* the parsers disagree on where L4 is: nothing to compare */
 	if ((d[l3] >> 4) == 4)
-		acc = ref_add(d + l3 + 12, 8, 0);
+		acc = ref_csum_add(d + l3 + 12, 8, 0);
 	else if ((d[l3] >> 4) == 6)
-		acc = ref_add(d + l3 + 8, 32, 0);
+		acc = ref_csum_add(d + l3 + 8, 32, 0);
 	else
 		return;
 	acc += (tcp ? 6u : 17u) + (end - l4);
-	acc = ref_add(d + l4, end - l4, acc);
-	CHECK(ref_fold(acc) == 0xffff);
+	acc = ref_csum_add(d + l4, end - l4, acc);
+	CHECK(ref_csum_fold(acc) == 0xffff);
 }
 
 static void fuzz_segment(const uint8_t *frame, size_t len, const struct virtio_net_hdr *vh)
@@ -185,7 +166,7 @@ static void fuzz_vnet_hdr(const uint8_t *frame, size_t len, const struct virtio_
 	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 		/* the field held the pseudo-header sum: the sum over the rest
 		 * with it, complemented, is the checksum (0 sent as 0xffff) */
-		want = (uint16_t)~ref_fold(ref_add(frame + start, len - start, 0));
+		want = (uint16_t)~ref_csum_fold(ref_csum_add(frame + start, len - start, 0));
 		if (!want)
 			want = 0xffff;
 		CHECK(!(pkt->ol_flags & FL_OL_CSUM_PARTIAL));

@@ -28,6 +28,7 @@
 #include "core/pool.h"
 #include "proto/build.h"
 #include "proto/gso.h"
+#include "ref_csum.h"
 #include "test_rng.h"
 
 #define N_BUFS 1024u
@@ -53,24 +54,6 @@ static struct fl_pkt *segs[FL_GSO_MAX_SEGS];
 
 /* ---- independent checks ------------------------------------------------- */
 
-static uint32_t ref_add(const uint8_t *p, size_t n, uint32_t acc)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		acc += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		acc += (uint32_t)p[n - 1] << 8;
-	return acc;
-}
-
-static uint16_t ref_fold(uint32_t acc)
-{
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)acc;
-}
-
 static uint16_t be16_at(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -89,11 +72,11 @@ static void assert_l4_csum_ok(const uint8_t *d, unsigned l3, unsigned l4, unsign
 	uint32_t acc = proto + (end - l4);
 
 	if (ipv6)
-		acc = ref_add(d + l3 + 8, 32, acc);
+		acc = ref_csum_add(d + l3 + 8, 32, acc);
 	else
-		acc = ref_add(d + l3 + 12, 8, acc);
-	acc = ref_add(d + l4, end - l4, acc);
-	assert_int_equal(ref_fold(acc), 0xffff);
+		acc = ref_csum_add(d + l3 + 12, 8, acc);
+	acc = ref_csum_add(d + l4, end - l4, acc);
+	assert_int_equal(ref_csum_fold(acc), 0xffff);
 }
 
 /* ---- frames ------------------------------------------------------------- */
@@ -198,7 +181,7 @@ static void check_segments(const struct tframe *t, unsigned mss, int n)
 			assert_int_equal(be16_at(d + t->l3 + 4), (id0 + i) & 0xffff);
 			assert_memory_equal(d + t->l3 + 6, o + t->l3 + 6, 4); /* frag, ttl, proto */
 			assert_memory_equal(d + t->l3 + 12, o + t->l3 + 12, 8);
-			assert_int_equal(ref_fold(ref_add(d + t->l3, t->l4 - t->l3, 0)), 0xffff);
+			assert_int_equal(ref_csum_fold(ref_csum_add(d + t->l3, t->l4 - t->l3, 0)), 0xffff);
 		}
 		assert_memory_equal(d + t->l4, o + t->l4, 4); /* ports */
 		if (t->proto == FL_IPPROTO_TCP) {
@@ -544,8 +527,8 @@ static void set_partial(struct tframe *t)
 	uint32_t acc = t->proto + (end - t->l4);
 	uint16_t ps;
 
-	acc = t->ipv6 ? ref_add(t->buf + t->l3 + 8, 32, acc) : ref_add(t->buf + t->l3 + 12, 8, acc);
-	ps = ref_fold(acc);
+	acc = t->ipv6 ? ref_csum_add(t->buf + t->l3 + 8, 32, acc) : ref_csum_add(t->buf + t->l3 + 12, 8, acc);
+	ps = ref_csum_fold(acc);
 	t->buf[field] = (uint8_t)(ps >> 8);
 	t->buf[field + 1] = (uint8_t)ps;
 }

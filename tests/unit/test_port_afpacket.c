@@ -48,6 +48,7 @@
 #include "port/port.h"
 #include "proto/build.h"
 #include "proto/headers.h"
+#include "ref_csum.h"
 
 #define N_BUFS 8192u
 #define BURST 32u
@@ -224,20 +225,6 @@ static size_t udp_frame(uint8_t *buf, size_t cap, uint16_t sport, size_t len, ui
 	return fl_build_flow_frame(&f, buf, cap);
 }
 
-/* RFC 1071 over big-endian words, independent of proto/csum. */
-static uint16_t ref_fold(const uint8_t *p, size_t n, uint32_t acc)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		acc += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		acc += (uint32_t)p[n - 1] << 8;
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)acc;
-}
-
 /* IPv4 + TCP/UDP at l3 of d: header checksum and L4 checksum verify. */
 static void assert_ipv4_l4_ok(const uint8_t *d, unsigned len, unsigned l3)
 {
@@ -246,10 +233,10 @@ static void assert_ipv4_l4_ok(const uint8_t *d, unsigned len, unsigned l3)
 	uint32_t acc;
 
 	assert_true(l3 + tot <= len);
-	assert_int_equal(ref_fold(d + l3, ihl, 0), 0xffff);
+	assert_int_equal(ref_csum_fold(ref_csum_add(d + l3, ihl, 0)), 0xffff);
 	acc = d[l3 + 9] + (tot - ihl);
-	acc += ref_fold(d + l3 + 12, 8, 0);
-	assert_int_equal(ref_fold(d + l4, tot - ihl, acc), 0xffff);
+	acc += ref_csum_fold(ref_csum_add(d + l3 + 12, 8, 0));
+	assert_int_equal(ref_csum_fold(ref_csum_add(d + l4, tot - ihl, acc)), 0xffff);
 }
 
 /* ---- open ------------------------------------------------------------- */
@@ -467,7 +454,7 @@ static void partial_checksum_completed(void **state)
 	memcpy(want, frame, len);
 	/* leave only the pseudo-header sum in the field, as the kernel does */
 	acc = FL_IPPROTO_UDP + (unsigned)(len - 34);
-	ps = ref_fold(frame + 26, 8, acc);
+	ps = ref_csum_fold(ref_csum_add(frame + 26, 8, acc));
 	frame[40] = (uint8_t)(ps >> 8);
 	frame[41] = (uint8_t)ps;
 	for (k = 0; k < 2; k++) {
