@@ -76,6 +76,7 @@ static void *map_region(size_t len, enum fl_pool_huge huge, size_t *mapped, bool
 	*on_huge = false;
 	return p;
 }
+
 struct fl_pool *fl_pool_create(const struct fl_pool_params *params)
 {
 	struct fl_pool *pool;

@@ -31,7 +31,6 @@
 #include "datapath/switch.h"
 #include "datapath/worker_private.h"
 
-
 int fl_worker_set_rxqs(struct fl_worker *w, const struct fl_rxq_ref *rxqs, unsigned n)
 {
 	unsigned i, j;

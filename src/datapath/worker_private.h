@@ -60,7 +60,7 @@ struct fl_worker {
 	struct fl_rxq_ref rxqs[FL_DP_MAX_RXQS];
 	uint64_t rxq_cycles[FL_DP_MAX_RXQS]; /* busy cycles per rx queue, for rebalancing */
 	/* rx queue fds in epfd only while the worker may sleep (see
-	 * rx_fds_arm in worker.c): the fd added, or -1 */
+	 * rx_fds_arm in worker_idle.c): the fd added, or -1 */
 	int armed_fd[FL_DP_MAX_RXQS];
 	bool muted[FL_DP_MAX_RXQS]; /* reported an error: not listened to again */
 	bool fds_armed;             /* some armed_fd is set */
