@@ -37,6 +37,7 @@
 /* Drop reasons, counted per queue. */
 #define FL_PORT_DROPS(X)                                                     \
 	X(NO_BUFFER, "no_buffer", "no free buffer to receive into")          \
+	X(RX_FULL, "rx_full", "receive queue full: the worker fell behind")  \
 	X(TX_FULL, "tx_full", "transmit queue full")                         \
 	X(MALFORMED, "malformed", "malformed frame")                         \
 	X(TOO_BIG, "too_big", "frame longer than the port MTU or buffer")    \

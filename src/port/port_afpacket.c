@@ -59,7 +59,7 @@
  * not fit a buffer is a too_big drop; a bad virtio-net header or a GSO frame
  * that cannot be segmented is malformed; no buffer for it, no_buffer. The
  * kernel's own drops (ring full: PACKET_STATISTICS, read and reset by the
- * stats op, kept across reopen) are rx_error. tx errors: link_down when the
+ * stats op, kept across reopen) are rx_full. tx errors: link_down when the
  * interface is down or gone, too_big for EMSGSIZE, tx_error otherwise; a
  * full socket or device queue stops the burst (the caller counts tx_full).
  *
@@ -560,7 +560,7 @@ static void afp_stats(struct fl_port *port, struct fl_port_stats *st)
 
 	for (qi = 0; qi < p->n_queues; qi++) {
 		read_kernel_drops(&p->q[qi]);
-		st->rx_drops[FL_PORT_DROP_RX_ERROR] += p->q[qi].kernel_drops;
+		st->rx_drops[FL_PORT_DROP_RX_FULL] += p->q[qi].kernel_drops;
 	}
 }
 

@@ -441,7 +441,8 @@ static int afxdp_wait_fd(struct fl_port *port, unsigned queue)
 	return priv->q[queue].fd;
 }
 
-/* The kernel's counters, by our drop reasons. In copy mode rx_dropped counts
+/* The kernel's counters, by our drop reasons: a full rx ring (the worker
+ * fell behind) is rx_full, an empty fill ring no_buffer. In copy mode rx_dropped counts
  * frames longer than a chunk (and, once more, frames that found the fill ring
  * empty), so frames dropped for want of a buffer are taken out of it. */
 static void afxdp_stats(struct fl_port *port, struct fl_port_stats *st)
@@ -453,7 +454,8 @@ static void afxdp_stats(struct fl_port *port, struct fl_port_stats *st)
 	for (i = 0; i < priv->n_queues; i++)
 		if (priv->q[i].xsk)
 			fl_afxdp_stats_add(&s, priv->q[i].fd);
-	st->rx_drops[FL_PORT_DROP_NO_BUFFER] += s.rx_ring_full + s.rx_fill_ring_empty_descs;
+	st->rx_drops[FL_PORT_DROP_RX_FULL] += s.rx_ring_full;
+	st->rx_drops[FL_PORT_DROP_NO_BUFFER] += s.rx_fill_ring_empty_descs;
 	st->rx_drops[FL_PORT_DROP_TOO_BIG] +=
 		s.rx_dropped > s.rx_fill_ring_empty_descs ?
 			s.rx_dropped - s.rx_fill_ring_empty_descs : 0;
