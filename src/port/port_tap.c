@@ -27,6 +27,10 @@
  * TAP has no batch read: one syscall per frame is the price, paid once per
  * frame and never more (rx stops at EAGAIN, reads at most n frames a call).
  *
+ * Frames the kernel side could not queue to us (a queue's ring full: the
+ * worker fell behind) are the device's tx_dropped; the stats op reports what
+ * it counted since the port attached as rx_full, kept across reopen.
+ *
  * The port's MTU is the device's (SIOCGIFMTU), capped at what a buffer
  * holds; with mtu=N it is N, and a device the port creates is set to N.
  * link_up: the device under NAME is the one our queues are attached to and
@@ -87,6 +91,9 @@ struct tap_priv {
 	bool created;           /* the device did not exist when we attached */
 	int ctl;                /* AF_INET datagram socket for SIOC* ioctls */
 	int ifindex;            /* of the device our fds are attached to */
+	/* the device's tx_dropped: at attach, last read, and what earlier
+	 * devices (before a reopen) counted while we were attached */
+	uint64_t drops_base, drops_last, drops_kept;
 	struct tap_queue *q;    /* n_queues, each written only by its worker */
 };
 
@@ -239,6 +246,56 @@ err_close:
 	return ret;
 }
 
+/* The device's tx_dropped, from /proc/net/dev: /proc/net is the calling
+ * thread's network namespace, as the device is (sysfs need not be). */
+static bool read_tx_dropped(const char *ifname, uint64_t *v)
+{
+	FILE *f = fopen("/proc/net/dev", "re");
+	size_t n = strlen(ifname);
+	unsigned long long c[12];
+	bool found = false;
+	char line[512];
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		const char *p = line + strspn(line, " ");
+
+		if (strncmp(p, ifname, n) || p[n] != ':')
+			continue;
+		/* rx: bytes packets errs drop fifo frame compressed multicast,
+		 * then tx: bytes packets errs drop ... */
+		found = sscanf(p + n + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+			       &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6], &c[7], &c[8], &c[9],
+			       &c[10], &c[11]) == 12;
+	}
+	fclose(f);
+	if (found)
+		*v = c[11];
+	return found;
+}
+
+/* Start counting the drops of the device just attached. */
+static void drops_attached(struct tap_priv *priv)
+{
+	priv->drops_kept += priv->drops_last - priv->drops_base;
+	if (!read_tx_dropped(priv->ifname, &priv->drops_base))
+		priv->drops_base = 0;
+	priv->drops_last = priv->drops_base;
+}
+
+static void tap_stats(struct fl_port *port, struct fl_port_stats *st)
+{
+	struct tap_priv *priv = port->priv;
+	uint64_t v;
+
+	/* a device deleted and made again under the name counts from 0 */
+	if (read_tx_dropped(priv->ifname, &v) && v >= priv->drops_base)
+		priv->drops_last = v;
+	st->rx_drops[FL_PORT_DROP_RX_FULL] += priv->drops_kept + priv->drops_last -
+					      priv->drops_base;
+}
+
 static void stash_free(struct fl_port *port)
 {
 	struct tap_priv *priv = port->priv;
@@ -331,6 +388,7 @@ static int tap_open(struct fl_port *port, const struct fl_port_args *args, char 
 		goto err_free_queues;
 	for (i = 0; i < priv->n_queues; i++)
 		priv->q[i].fd = fds[i];
+	drops_attached(priv);
 
 	if (!mtu_given) {
 		ifr_init(&ifr, priv->ifname);
@@ -592,6 +650,7 @@ static int tap_reopen(struct fl_port *port, char *err, size_t errlen)
 		close(priv->q[i].fd);
 		priv->q[i].fd = fds[i];
 	}
+	drops_attached(priv);
 	FL_LOG(FL_LOG_INFO, "%s: tap '%s' %s again (ifindex %d)", port->name, priv->ifname,
 	       priv->created ? "created" : "attached", priv->ifindex);
 	return 0;
@@ -611,4 +670,5 @@ const struct fl_port_ops fl_port_tap_ops = {
 	.link_up = tap_link_up,
 	.wait_fd = tap_wait_fd,
 	.reopen = tap_reopen,
+	.stats = tap_stats,
 };

@@ -850,6 +850,54 @@ static void test_tap_rx_no_buffer(void **state)
 	assert_pool_full();
 }
 
+/* Frames the kernel could not queue to us (the worker fell behind: the
+ * device's ring is full) count as rx_full, each once, and none else does. */
+static void test_tap_full_ring_counts_rx_full(void **state)
+{
+	static const char path[] = "/proc/sys/net/ipv6/conf/htap10/disable_ipv6";
+	struct fl_port_stats st;
+	struct fl_pkt *pkts[BURST];
+	struct fl_port *port;
+	uint16_t dport = 5010;
+	unsigned i, k, got = 0, idle = 0;
+	uint8_t data[64] = {0};
+	FILE *f;
+	int fd;
+
+	(void)state;
+	port = open_ok("tap:htap10,up=no");
+	/* no IPv6: router solicitations and MLD reports would share the ring */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_true(fputs("1", f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	setup_addr("htap10", "10.77.10.1", "10.77.10.2");
+	dev_set_up("htap10", true);
+	fl_port_get_stats(port, &st);
+	assert_int_equal(st.rx_drops[FL_PORT_DROP_RX_FULL], 0);
+
+	fd = udp_socket("10.77.10.1", 4010);
+	for (i = 0; i < 3000; i++)
+		udp_send(fd, "10.77.10.2", dport, data, sizeof(data));
+	close(fd);
+	while (idle < 20) {
+		k = fl_port_rx_burst(port, 0, &cache, pkts, BURST);
+		for (i = 0; i < k; i++)
+			assert_true(is_udp_to(pkts[i], &dport));
+		fl_pool_put_bulk(&cache, pkts, k);
+		got += k;
+		idle = k ? 0 : idle + 1;
+		if (!k)
+			usleep(5 * 1000);
+	}
+	fl_port_get_stats(port, &st);
+	assert_true(got > 0 && got < 3000);
+	assert_int_equal(st.rx_drops[FL_PORT_DROP_RX_FULL], 3000 - got);
+	assert_int_equal(st.rx_drops[FL_PORT_DROP_NO_BUFFER], 0);
+	close_port(port);
+	assert_pool_full();
+}
+
 static void test_tap_mtu(void **state)
 {
 	struct fl_port *port;
@@ -992,6 +1040,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tap_rx_tcp_tso_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_rx_udp_gso, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_rx_no_buffer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tap_full_ring_counts_rx_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_mtu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_link_and_reopen, setup, teardown),
 	};
