@@ -59,7 +59,9 @@
  * not fit a buffer is a too_big drop; a bad virtio-net header or a GSO frame
  * that cannot be segmented is malformed; no buffer for it, no_buffer. The
  * kernel's own drops (ring full: PACKET_STATISTICS, read and reset by the
- * stats op, kept across reopen) are rx_full. tx errors: link_down when the
+ * stats op, kept across reopen) are rx_full, and so is a super frame the V2
+ * ring cut because the socket's receive buffer had no room for all of it
+ * (worker behind: rx_v2). tx errors: link_down when the
  * interface is down or gone, too_big for EMSGSIZE, tx_error otherwise; a
  * full socket or device queue stops the burst (the caller counts tx_full).
  *

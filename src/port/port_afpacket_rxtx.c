@@ -218,6 +218,18 @@ static unsigned rx_copied(struct fl_port *port, unsigned qi, struct afp_queue *q
 	return n;
 }
 
+/* A V2 slot holds a frame cut to the slot without TP_STATUS_COPY: the kernel
+ * would have queued the whole frame to the socket (PACKET_COPY_THRESH) but
+ * the socket's receive buffer was full, the worker behind. That is rx_full
+ * for a frame we would have taken whole or cut into segments; one too long
+ * for either stays too_big. */
+static bool cut_for_room(const struct afp_frame *f)
+{
+	unsigned vlan_len = (f->status & TP_STATUS_VLAN_VALID) ? FL_VLAN_HLEN : 0;
+
+	return f->vh->gso_type != VIRTIO_NET_HDR_GSO_NONE || f->len + vlan_len <= FL_PKT_DATAROOM;
+}
+
 static inline uint8_t *v2_slot(const struct afp_queue *q)
 {
 	return q->ring + (size_t)q->blk * q->block_size + (size_t)q->slot * q->frame_size;
@@ -247,7 +259,10 @@ static unsigned rx_v2(struct fl_port *port, unsigned qi, struct afp_queue *q,
 			f.vh = (const struct virtio_net_hdr *)(f.data - sizeof(*f.vh));
 			f.snaplen = h->tp_snaplen;
 			f.len = h->tp_len;
-			got += rx_frame(port, qi, q, cache, &f, pkts + got, n - got);
+			if (FL_UNLIKELY(f.snaplen < f.len && cut_for_room(&f)))
+				fl_port_count_rx_drop(port, qi, FL_PORT_DROP_RX_FULL, 1);
+			else
+				got += rx_frame(port, qi, q, cache, &f, pkts + got, n - got);
 		} else {
 			fl_port_count_rx_drop(port, qi, FL_PORT_DROP_RX_ERROR, 1);
 		}
