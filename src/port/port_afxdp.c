@@ -442,9 +442,10 @@ static int afxdp_wait_fd(struct fl_port *port, unsigned queue)
 }
 
 /* The kernel's counters, by our drop reasons: a full rx ring (the worker
- * fell behind) is rx_full, an empty fill ring no_buffer. In copy mode rx_dropped counts
- * frames longer than a chunk (and, once more, frames that found the fill ring
- * empty), so frames dropped for want of a buffer are taken out of it. */
+ * fell behind) is rx_full, an empty fill ring no_buffer. In copy mode
+ * rx_dropped counts frames longer than a chunk (and, once more, frames that
+ * found the fill ring empty), so frames dropped for want of a buffer are
+ * taken out of it. */
 static void afxdp_stats(struct fl_port *port, struct fl_port_stats *st)
 {
 	struct afxdp_priv *priv = port->priv;
