@@ -475,28 +475,44 @@ static void partial_checksum_completed(void **state)
 
 /* A 20 kB TCP super frame sent with a GSO header on the peer reaches the
  * port as one GSO skb and leaves it as MSS-sized segments. */
+/* A TCPv4 super frame mac_peer -> mac_far, VLAN-tagged if vlan, with
+ * `payload` bytes after the headers, and the virtio-net header its sender
+ * gives it: MSS 1448, the checksum left partial. Returns its length. */
+static size_t tcp4_super_frame(uint8_t *frame, size_t cap, uint16_t vlan, uint8_t tcp_flags,
+			       unsigned payload, struct virtio_net_hdr *vh)
+{
+	unsigned l4 = (vlan ? 18u : 14u) + 20;
+	struct fl_build_flow f = {.vlan_tci = vlan, .proto = FL_IPPROTO_TCP,
+				  .ip4_src = fl_htonl(0x0a4d0001), .ip4_dst = fl_htonl(0x0a4d0002),
+				  .sport = fl_htons(5000), .dport = fl_htons(80),
+				  .tcp_flags = tcp_flags, .frame_len = l4 + 20 + payload};
+	size_t len;
+
+	memset(vh, 0, sizeof(*vh));
+	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	vh->gso_size = 1448;
+	vh->hdr_len = (uint16_t)(l4 + 20);
+	vh->csum_start = (uint16_t)l4;
+	vh->csum_offset = 16;
+	memcpy(f.dl_src, mac_peer, 6);
+	memcpy(f.dl_dst, mac_far, 6);
+	len = fl_build_flow_frame(&f, frame, cap);
+	assert_int_equal(len, l4 + 20 + payload);
+	return len;
+}
+
 static void gso_frame_segmented(const char *spec, uint16_t vlan)
 {
 	static uint8_t frame[21000];
 	struct fl_port *port = open_ok(spec);
 	int fd = peer_socket("hafp1", true);
 	unsigned l3 = vlan ? 18 : 14, l4 = l3 + 20, n, i, payload = 20000, seq0 = 1000;
-	struct virtio_net_hdr vh = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-				    .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 1448,
-				    .hdr_len = (uint16_t)(l4 + 20), .csum_start = (uint16_t)l4,
-				    .csum_offset = 16};
-	struct fl_build_flow f = {.vlan_tci = vlan, .proto = FL_IPPROTO_TCP,
-				  .ip4_src = fl_htonl(0x0a4d0001), .ip4_dst = fl_htonl(0x0a4d0002),
-				  .sport = fl_htons(5000), .dport = fl_htons(80),
-				  .tcp_flags = FL_TCP_ACK | FL_TCP_PSH,
-				  .frame_len = l4 + 20 + payload};
+	struct virtio_net_hdr vh;
 	struct fl_port_stats st;
-	size_t len;
+	size_t len = tcp4_super_frame(frame, sizeof(frame), vlan, FL_TCP_ACK | FL_TCP_PSH,
+				      payload, &vh);
 
-	memcpy(f.dl_src, mac_peer, 6);
-	memcpy(f.dl_dst, mac_far, 6);
-	len = fl_build_flow_frame(&f, frame, sizeof(frame));
-	assert_int_equal(len, l4 + 20 + payload);
 	frame[l4 + 7] = (uint8_t)seq0 & 0xff;
 	frame[l4 + 6] = (uint8_t)(seq0 >> 8);
 	peer_send_vnet(fd, &vh, frame, len);
@@ -549,15 +565,8 @@ static void gso_frame_whole(uint16_t vlan)
 					 .big = true};
 	struct fl_pool *big = fl_pool_create(&params);
 	struct fl_pool_stats bst;
-	unsigned l3 = vlan ? 18 : 14, l4 = l3 + 20;
-	struct virtio_net_hdr vh = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-				    .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 1448,
-				    .hdr_len = (uint16_t)(l4 + 20), .csum_start = (uint16_t)l4,
-				    .csum_offset = 16}, got_vh;
-	struct fl_build_flow f = {.vlan_tci = vlan, .proto = FL_IPPROTO_TCP,
-				  .ip4_src = fl_htonl(0x0a4d0001), .ip4_dst = fl_htonl(0x0a4d0002),
-				  .sport = fl_htons(5000), .dport = fl_htons(80),
-				  .tcp_flags = FL_TCP_ACK, .frame_len = l4 + 20 + 20000};
+	unsigned l4 = (vlan ? 18 : 14) + 20;
+	struct virtio_net_hdr vh, got_vh;
 	struct fl_port *port;
 	struct fl_pkt *pkt;
 	size_t len;
@@ -568,9 +577,7 @@ static void gso_frame_whole(uint16_t vlan)
 	port = open_ok("afpacket:hafp0");
 	assert_int_equal(port->tx_offloads, FL_PORT_TX_CSUM | FL_PORT_TX_TSO);
 	fd = peer_socket("hafp1", true);
-	memcpy(f.dl_src, mac_peer, 6);
-	memcpy(f.dl_dst, mac_far, 6);
-	len = fl_build_flow_frame(&f, frame, sizeof(frame));
+	len = tcp4_super_frame(frame, sizeof(frame), vlan, FL_TCP_ACK, 20000, &vh);
 	peer_send_vnet(fd, &vh, frame, len);
 
 	assert_int_equal(rx_until(port, 0, 1, 2000), 1);
@@ -803,23 +810,13 @@ static void socket_buffer_full_counted(void **state)
 	static uint8_t frame[21000];
 	struct fl_port *port = open_ok("afpacket:hafp0,rx=v2");
 	int fd = peer_socket("hafp1", true);
-	unsigned l4 = 14 + 20, payload = 20000, sent = 800, segs = 0, idle = 0, i, n;
-	struct virtio_net_hdr vh = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-				    .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 1448,
-				    .hdr_len = (uint16_t)(l4 + 20), .csum_start = (uint16_t)l4,
-				    .csum_offset = 16};
-	struct fl_build_flow f = {.proto = FL_IPPROTO_TCP, .ip4_src = fl_htonl(0x0a4d0001),
-				  .ip4_dst = fl_htonl(0x0a4d0002), .sport = fl_htons(5000),
-				  .dport = fl_htons(80), .tcp_flags = FL_TCP_ACK,
-				  .frame_len = l4 + 20 + payload};
+	unsigned sent = 800, segs = 0, idle = 0, i, n;
+	struct virtio_net_hdr vh;
 	struct fl_pkt *burst[BURST];
 	struct fl_port_stats st;
-	size_t len;
+	size_t len = tcp4_super_frame(frame, sizeof(frame), 0, FL_TCP_ACK, 20000, &vh);
 
 	(void)state;
-	memcpy(f.dl_src, mac_peer, 6);
-	memcpy(f.dl_dst, mac_far, 6);
-	len = fl_build_flow_frame(&f, frame, sizeof(frame));
 	/* 800 x 20 KB is more than the socket holds (twice 4 MiB), fewer
 	 * frames than slots */
 	for (i = 0; i < sent; i++)
