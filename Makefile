@@ -43,9 +43,11 @@ fuzz-build: build/fuzz/build.ninja
 
 test: deps
 	$(MAKE) release san fuzz-build
-	$(MESON) test -C build/release --print-errorlogs
+	$(MESON) test -C build/release --print-errorlogs || \
+		{ scripts/failed-tests.py build/release; exit 1; }
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-		$(MESON) test -C build/san --print-errorlogs
+		$(MESON) test -C build/san --print-errorlogs || \
+		{ scripts/failed-tests.py build/san; exit 1; }
 	@for t in $(FUZZ_TARGETS); do \
 		scripts/fuzz.sh build/fuzz $$t $(FUZZ_SHORT) || exit 1; \
 	done
