@@ -93,7 +93,7 @@ static struct fl_worker *worker_alloc(struct fl_dp *dp, unsigned id)
 	memset(w, 0, offsetof(struct fl_worker, cache));
 	w->dp = dp;
 	w->id = id;
-	w->epfd = w->wake_fd = -1;
+	w->epfd = w->wake_fd = w->schedstat_fd = -1;
 	w->cpu = -1;
 	fl_worker_set_idle(w, 0, 0);
 	fl_worker_set_poll_us(w, 0);
@@ -386,6 +386,7 @@ void fl_worker_run(struct fl_worker *w, bool stop_at_eof)
 	unsigned idle = 0;
 
 	fl_worker_thread_enter();
+	fl_worker__idle_enter(w);
 	__atomic_store_n(&w->cpu, sched_getcpu(), __ATOMIC_RELAXED);
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
 		unsigned got = fl_worker_poll_once(w);
@@ -414,6 +415,7 @@ void fl_worker_run(struct fl_worker *w, bool stop_at_eof)
 	}
 	fl_txbufs_flush_all(&w->tx, &w->cache);
 	serve_call(w);
+	fl_worker__idle_leave(w);
 	fl_worker_thread_leave();
 }
 

@@ -29,7 +29,9 @@
 #include "datapath/dp.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -178,39 +180,86 @@ online:
 	atomic_store(&w->sleeping, false);
 }
 
+/* The time the calling thread has spent waiting on a run queue while other
+ * threads had its CPU (the second field of its schedstat), or false where
+ * the kernel does not keep it (CONFIG_SCHED_INFO off). */
+static bool run_delay_ns(const struct fl_worker *w, uint64_t *ns)
+{
+	char buf[96], *end;
+	ssize_t n;
+
+	if (w->schedstat_fd < 0)
+		return false;
+	n = pread(w->schedstat_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	(void)strtoull(buf, &end, 10); /* time on the CPU */
+	*ns = strtoull(end, &end, 10);
+	return *end == ' ';
+}
+
+/* Called by the worker thread itself: the schedstat file is per thread. */
+void fl_worker__idle_enter(struct fl_worker *w)
+{
+	uint64_t ns;
+
+	w->schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	if (w->schedstat_fd >= 0 && !run_delay_ns(w, &ns)) {
+		close(w->schedstat_fd);
+		w->schedstat_fd = -1;
+	}
+}
+
+void fl_worker__idle_leave(struct fl_worker *w)
+{
+	if (w->schedstat_fd >= 0)
+		close(w->schedstat_fd);
+	w->schedstat_fd = -1;
+}
+
 /* Past idle_spins empty passes: time to sleep? While the window lasts, each
- * pass first lets anything else that wants this CPU have it (sched_yield),
- * and the time between passes says how much of the CPU others take: a gap
- * of FL_WORKER_GAP_LOST_NS or more went to another task, in a yield or
- * by preemption. Polling on a CPU another task wants only takes from it,
- * so the window ends once a quarter of the last 20 ms (two 10 ms
- * intervals) went to others.
+ * pass first lets anything else that wants this CPU have it (sched_yield).
+ * Polling on a CPU another thread wants only takes from it, so the window
+ * ends once a quarter of the last 20 ms (two 10 ms intervals) went to
+ * others.
+ *
+ * What went to others is the thread's run_delay: time it was runnable, on
+ * its run queue, while another thread ran. It is read once per interval
+ * (one pread each 10 ms, in a window with no traffic). It is not the time
+ * between passes: on a VM the hypervisor takes the vCPU away too, often for
+ * 50 us and more on this project's VMs, and sleeping gives that time to
+ * nobody; it only makes the next packet pay for waking the worker. Without
+ * schedstat the gaps are all there is: a gap of FL_WORKER_GAP_LOST_NS or
+ * more counts as lost.
  *
  * Why a share over time and not slow yields in a row: how a yield hands
  * over depends on the scheduler. With one CPU hog beside it, a yield here
  * (kernel 6.18, EEVDF) gave the hog a whole 3-6 ms tick nearly every time
  * (~100% lost); CFS lets the yielder run on with fast yields until its
  * vruntime catches up, so slow yields come one between many fast ones (~50%
- * lost). A single long gap says little on a VM: the host took the vCPU.
- * Alone on a CPU of this VM, yields in 5 s lost 0.7% (the longest 1.3 ms),
- * no 10 ms interval more than 20%; 300 pings 10 ms apart through the
- * worker, 1.3 to 5%. (One vDSO clock read per pass, ~26 ns here.) */
+ * lost). (One vDSO clock read per pass, ~26 ns here.) */
 bool fl_worker__poll_window_over(struct fl_worker *w, unsigned idle, uint64_t idle_since)
 {
-	uint64_t now = fl_time_ns(), len;
+	uint64_t now = fl_time_ns(), len, delay;
 
 	if (now - idle_since >= __atomic_load_n(&w->poll_ns, __ATOMIC_RELAXED))
 		return true;
 	if (idle == w->idle_spins) {
 		memset(&w->share, 0, sizeof(w->share));
 		w->share.start = w->share.last_pass = now;
+		(void)run_delay_ns(w, &w->share.run_delay);
 		return false;
 	}
-	if (now - w->share.last_pass >= FL_WORKER_GAP_LOST_NS)
+	if (w->schedstat_fd < 0 && now - w->share.last_pass >= FL_WORKER_GAP_LOST_NS)
 		w->share.lost += now - w->share.last_pass;
 	w->share.last_pass = now;
 	len = now - w->share.start;
 	if (len >= FL_WORKER_SHARE_INTERVAL_NS) {
+		if (w->schedstat_fd >= 0 && run_delay_ns(w, &delay)) {
+			w->share.lost = delay - w->share.run_delay;
+			w->share.run_delay = delay;
+		}
 		if ((w->share.prev_lost + w->share.lost) * FL_WORKER_SHARE_LOST_DIV >=
 		    w->share.prev_len + len) {
 			fl_counter_inc(&w->stats.polls_cut_short);

@@ -54,7 +54,9 @@ struct fl_worker {
 		uint64_t last_pass;  /* the last pass of the window */
 		uint64_t prev_len;   /* the interval before: its length */
 		uint64_t prev_lost;  /* ... and what it lost */
+		uint64_t run_delay;  /* the thread's run_delay when this interval began */
 	} share;
+	int schedstat_fd;    /* /proc/thread-self/schedstat of the running worker, or -1 */
 	int cpu;             /* CPU of the last loop (sched_getcpu) */
 	unsigned n_rxqs;
 	struct fl_rxq_ref rxqs[FL_DP_MAX_RXQS];
@@ -104,6 +106,8 @@ int fl_worker__arm_epoll(struct fl_worker *w);
 /* Take the rx fds out of the epoll set: packets came, the worker polls. */
 void fl_worker__rx_fds_disarm(struct fl_worker *w);
 /* After idle_spins empty passes: is the poll window over (sleep now)? */
+void fl_worker__idle_enter(struct fl_worker *w);
+void fl_worker__idle_leave(struct fl_worker *w);
 bool fl_worker__poll_window_over(struct fl_worker *w, unsigned idle, uint64_t idle_since);
 /* Sleep until traffic, a call or a stop wakes the worker (or a timeout). */
 void fl_worker__sleep(struct fl_worker *w);

@@ -8,6 +8,7 @@
  * (/proc/self/fdinfo, "tfd:" lines): asleep, the wake eventfd and the TAP
  * queue; while frames keep coming, the eventfd alone; asleep again after the
  * traffic, both; and a frame sent to a sleeping worker still wakes it.
+ * Then, that a poll window is not cut short by time no other thread took.
  *
  * Frames come from an AF_PACKET socket bound to the TAP device (the kernel
  * transmits them into the tun queue the port reads). The test moves itself
@@ -197,10 +198,53 @@ static void test_rx_fds_listened_to_only_while_asleep(void **state)
 	assert_true(worker_packets(f) > before);
 }
 
+static void stall(struct fl_worker *w, void *arg)
+{
+	(void)w;
+	usleep(*(const unsigned *)arg);
+}
+
+/* Time the worker's thread is off its CPU without another thread wanting
+ * it is not time given to others: the poll window goes on. Here the worker
+ * is stalled in calls (as when the hypervisor takes the vCPU away): 4 ms of
+ * every 8, twice the share that ends a window on a CPU shared with another
+ * thread (test_switch: test_worker_stops_polling_when_its_cpu_is_shared). */
+static void test_window_outlasts_time_no_thread_took(void **state)
+{
+	struct fixture *f = *state;
+	struct fl_worker_stats before, after;
+	unsigned stall_us = 4000, i;
+	uint64_t packets;
+
+	if (access("/proc/thread-self/schedstat", R_OK) != 0) {
+		printf("SKIP: no /proc/thread-self/schedstat (CONFIG_SCHED_INFO)\n");
+		skip();
+	}
+	fl_worker_set_poll_us(f->w, 10000000);
+	assert_int_equal(wait_epoll_fds(2), 2); /* asleep */
+	packets = worker_packets(f);
+	send_frame(f, 1);
+	for (i = 0; i < WAIT_MS && worker_packets(f) == packets; i++)
+		usleep(1000);
+	assert_true(worker_packets(f) > packets);
+	fl_worker_get_stats(f->w, &before);
+	for (i = 0; i < 50; i++) {
+		assert_int_equal(fl_worker_call(f->w, stall, &stall_us, WAIT_MS), 0);
+		usleep(stall_us);
+	}
+	fl_worker_get_stats(f->w, &after);
+	assert_int_equal(after.polls_cut_short, before.polls_cut_short);
+	assert_int_equal(after.sleeps, before.sleeps);
+	assert_int_equal(epoll_fds(), 1); /* still polling */
+	fl_worker_set_poll_us(f->w, WINDOW_US);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rx_fds_listened_to_only_while_asleep, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_window_outlasts_time_no_thread_took, setup,
 						teardown),
 	};
 
