@@ -201,6 +201,17 @@ measure_ping() {
 	m_loss=${m_loss:-100}
 }
 
+# flowlane's workers: "SLEEPS CUT", summed (sleeps in epoll, and poll
+# windows cut short because another thread wanted the CPU); empty for the
+# other switches. Tells a ping p50 of worker wakeups from one of a slow path.
+fl_idle_counts() {
+	[[ $1 == flowlane* ]] && [ -n "$sw_pid" ] && [ -x "$FLOWCTL" ] || return 0
+	fctl show --json 2>/dev/null | python3 -c 'import json, sys
+w = json.load(sys.stdin).get("workers", [])
+print(sum(x.get("sleeps", 0) for x in w), sum(x.get("polls_cut_short", 0) for x in w))' \
+		2>/dev/null || true
+}
+
 # 5 s with no traffic: sets m_cpu_idle
 measure_idle() {
 	local c0 c1
@@ -322,13 +333,21 @@ for ((r = 1; r <= runs; r++)); do
 		m_gbps_d=$m_gbps
 		[ "$cc" = cubic ] || measure_tcp cubic
 		m_gbps_c=$m_gbps m_gbps=$m_gbps_d
+		idle0=$(fl_idle_counts "$w")
 		measure_ping
+		idle1=$(fl_idle_counts "$w")
 		measure_idle
 		v_pps[$w]+=" $m_pps" v_off[$w]+=" $m_offered" v_gbps[$w]+=" $m_gbps" v_gbps_c[$w]+=" $m_gbps_c"
 		v_p50[$w]+=" $m_p50" v_p99[$w]+=" $m_p99" v_loss[$w]+=" $m_loss"
 		v_idle[$w]+=" $m_cpu_idle" v_load[$w]+=" $m_cpu_load" v_offl[$w]=$offl
 		note "$w run $r/$runs: $m_pps pps (offered $m_offered), TCP $m_gbps Gbit/s ($cc), $m_gbps_c (cubic)," \
 			"ping $m_p50/$m_p99 us (loss $m_loss%), CPU idle $m_cpu_idle% load $m_cpu_load%"
+		if [ -n "$idle0" ] && [ -n "$idle1" ]; then
+			read -r s0 c0 <<<"$idle0"
+			read -r s1 c1 <<<"$idle1"
+			note "$w run $r/$runs: during the pings the worker slept $((s1 - s0)) times" \
+				"($((c1 - c0)) poll windows cut short: CPU shared)"
+		fi
 		[ -z "$sw_pid" ] || kill -0 "$sw_pid" 2>/dev/null || note "$w: the switch process died during the run"
 		[[ $w != ovs* ]] || appctl exit --cleanup >/dev/null 2>&1 || true
 		e2e_teardown
