@@ -105,9 +105,11 @@ bool fl_worker__rps_pending(const struct fl_worker *w);
 int fl_worker__arm_epoll(struct fl_worker *w);
 /* Take the rx fds out of the epoll set: packets came, the worker polls. */
 void fl_worker__rx_fds_disarm(struct fl_worker *w);
-/* After idle_spins empty passes: is the poll window over (sleep now)? */
+/* On the worker's thread, as it starts and ends its loop: open and close
+ * its schedstat (the poll window's measure of what other threads took). */
 void fl_worker__idle_enter(struct fl_worker *w);
 void fl_worker__idle_leave(struct fl_worker *w);
+/* After idle_spins empty passes: is the poll window over (sleep now)? */
 bool fl_worker__poll_window_over(struct fl_worker *w, unsigned idle, uint64_t idle_since);
 /* Sleep until traffic, a call or a stop wakes the worker (or a timeout). */
 void fl_worker__sleep(struct fl_worker *w);
