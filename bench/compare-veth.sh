@@ -30,7 +30,13 @@
 #              buffer) tx offloads are switched off on the four veth ends
 #              (`ethtool -K DEV tx off`), the column "offl" says which
 #   ping       200 pings, 10 ms apart, ns1 -> ns2: p50 and p99 of the
-#              per-packet round trips, in microseconds
+#              per-packet round trips, in microseconds. Where ping runs
+#              matters on a VM: a vCPU that halted between two pings runs
+#              the next one's path cold (the bridge's p50 on the development
+#              VM: ~60 us, ~12 us with a spinner keeping that vCPU busy), and
+#              a userspace switch's worker keeps its own vCPU busy, so ping
+#              beside it is fast and ping on the other CPU is not;
+#              --ping-cpu pins ping to compare like with like
 #   CPU        the switch process's utime+stime (/proc/PID/stat, all its
 #              threads) in % of one core: idle (5 s without traffic, after
 #              the loads) and under the 64 B load (the same window as Mpps)
@@ -42,9 +48,10 @@ set -euo pipefail
 
 usage() {
 	cat <<EOF
-Usage: $0 [--runs N] [--seconds S] [--only LIST] [--json]
+Usage: $0 [--runs N] [--seconds S] [--only LIST] [--ping-cpu C] [--json]
   --runs N      repeats of each measurement, medians reported (default 1)
   --seconds S   seconds of 64 B load and of iperf3 per run (default 3)
+  --ping-cpu C  run ping on CPU C (default: where the scheduler puts it)
   --only LIST   comma-separated subset of: bridge,ovs,ovs-afxdp,flowlane,flowlane-afxdp
   --json        one JSON object instead of the table
 Needs root, two CPUs, iproute2, trafgen (netsniff-ng), iperf3, ethtool, and
@@ -56,12 +63,13 @@ EOF
 die() { echo "compare-veth: $*" >&2; exit 1; }
 note() { echo "compare-veth: $*" >&2; }
 
-runs=1 secs=3 only='' json=0
+runs=1 secs=3 only='' json=0 ping_cpu=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--runs) runs=${2:?--runs needs a value}; shift 2 ;;
 	--seconds) secs=${2:?--seconds needs a value}; shift 2 ;;
 	--only) only=${2:?--only needs a list}; shift 2 ;;
+	--ping-cpu) ping_cpu=${2:?--ping-cpu needs a CPU number}; shift 2 ;;
 	--json) json=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -69,6 +77,8 @@ while [ $# -gt 0 ]; do
 done
 [[ $runs =~ ^[1-9][0-9]?$ ]] || die "--runs: 1 to 99"
 [[ $secs =~ ^[1-9][0-9]?$ ]] && [ "$secs" -le 30 ] || die "--seconds: 1 to 30 (whole seconds)"
+[ -z "$ping_cpu" ] || { [[ $ping_cpu =~ ^[0-9]+$ ]] && taskset -c "$ping_cpu" true 2>/dev/null; } ||
+	die "--ping-cpu: '$ping_cpu' is not a CPU this process may run on"
 all="bridge ovs ovs-afxdp flowlane flowlane-afxdp"
 wanted=${only//,/ }
 wanted=${wanted:-$all}
@@ -192,7 +202,7 @@ except Exception:
 # m_loss (%)
 measure_ping() {
 	local out
-	out=$(nsx 1 ping -c 200 -i 0.01 -W 1 "${IP[2]}" 2>&1) || true
+	out=$(nsx 1 ${ping_cpu:+taskset -c "$ping_cpu"} ping -c 200 -i 0.01 -W 1 "${IP[2]}" 2>&1) || true
 	m_loss=$(grep -o '[0-9.]*% packet loss' <<<"$out" | cut -d% -f1)
 	read -r m_p50 m_p99 < <(grep -o 'time=[0-9.]*' <<<"$out" | cut -d= -f2 | sort -g |
 		awk '{t[NR] = $1 * 1000} END { if (NR == 0) {print "null null"; exit}
@@ -371,8 +381,8 @@ done
 # --- report -------------------------------------------------------------------------------
 ovs_v=$(ovs-vswitchd --version 2>/dev/null | awk 'NR == 1 {print $NF}')
 if [ "$json" = 1 ]; then
-	printf '{"runs":%d,"seconds":%d,"ovs_version":"%s","tcp_cc":"%s","switches":[' "$runs" "$secs" \
-		"${ovs_v:-none}" "$cc"
+	printf '{"runs":%d,"seconds":%d,"ovs_version":"%s","tcp_cc":"%s","ping_cpu":%s,"switches":[' \
+		"$runs" "$secs" "${ovs_v:-none}" "$cc" "${ping_cpu:-null}"
 	sep=''
 	for l in "${results[@]}"; do
 		# shellcheck disable=SC2086 # one field per word
@@ -391,7 +401,7 @@ if [ "$json" = 1 ]; then
 	printf ']}\n'
 else
 	echo "ns1 -> veth -> switch -> veth -> ns2; 64 B UDP from trafgen on CPU 0, switch on CPU 1;" \
-		"median of $runs run(s), ${secs} s loads; OVS ${ovs_v:-n/a}"
+		"median of $runs run(s), ${secs} s loads; OVS ${ovs_v:-n/a}${ping_cpu:+; ping on CPU $ping_cpu}"
 	printf '%-15s %9s %9s %9s %9s %8s %8s %7s %8s %8s  %s\n' switch "Mpps" "offered" "TCP $cc" \
 		"TCP cubic" "p50 us" "p99 us" "loss%" "CPU idle" "CPU load" "veth tx offloads"
 	for l in "${results[@]}"; do
