@@ -79,6 +79,7 @@ done
 [[ $secs =~ ^[1-9][0-9]?$ ]] && [ "$secs" -le 30 ] || die "--seconds: 1 to 30 (whole seconds)"
 [ -z "$ping_cpu" ] || { [[ $ping_cpu =~ ^[0-9]+$ ]] && taskset -c "$ping_cpu" true 2>/dev/null; } ||
 	die "--ping-cpu: '$ping_cpu' is not a CPU this process may run on"
+[ -z "$ping_cpu" ] || ping_cpu=$((10#$ping_cpu)) # "01" is CPU 1, and valid JSON
 all="bridge ovs ovs-afxdp flowlane flowlane-afxdp"
 wanted=${only//,/ }
 wanted=${wanted:-$all}

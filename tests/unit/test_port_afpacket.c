@@ -46,6 +46,7 @@
 
 #include "core/byteorder.h"
 #include "port/port.h"
+#include "port_link.h"
 #include "proto/build.h"
 #include "proto/headers.h"
 #include "ref_csum.h"
@@ -842,18 +843,6 @@ static void socket_buffer_full_counted(void **state)
 
 /* ---- link ---------------------------------------------------------------- */
 
-static bool link_becomes(struct fl_port *port, bool up, unsigned timeout_ms)
-{
-	unsigned t;
-
-	for (t = 0; t < timeout_ms; t += 10) {
-		if (fl_port_link_up(port) == up)
-			return true;
-		sleep_ms(10);
-	}
-	return false;
-}
-
 /* One frame each way works. */
 static void assert_traffic(struct fl_port *port)
 {
@@ -878,19 +867,19 @@ static void link_down_up(void **state)
 	struct fl_port *port = open_ok("afpacket:hafp0");
 
 	(void)state;
-	assert_true(link_becomes(port, true, 2000));
+	assert_true(port_link_becomes(port, true, 2000));
 	assert_traffic(port);
 	assert_int_equal(sh("ip link set hafp0 down"), 0);
-	assert_true(link_becomes(port, false, 2000));
+	assert_true(port_link_becomes(port, false, 2000));
 	assert_int_equal(sh("ip link set hafp0 up"), 0);
-	assert_true(link_becomes(port, true, 3000));
+	assert_true(port_link_becomes(port, true, 3000));
 	/* the same sockets work again, no reopen needed */
 	assert_traffic(port);
 	/* the peer down takes the carrier away */
 	assert_int_equal(sh("ip link set hafp1 down"), 0);
-	assert_true(link_becomes(port, false, 2000));
+	assert_true(port_link_becomes(port, false, 2000));
 	assert_int_equal(sh("ip link set hafp1 up"), 0);
-	assert_true(link_becomes(port, true, 3000));
+	assert_true(port_link_becomes(port, true, 3000));
 	assert_traffic(port);
 	fl_port_close(port);
 	assert_pool_full();
@@ -910,7 +899,7 @@ static void interface_recreated_reopen(const char *spec)
 	struct epoll_event ev = {.events = EPOLLIN};
 	int ep, fd, old_fd, i;
 
-	assert_true(link_becomes(port, true, 2000));
+	assert_true(port_link_becomes(port, true, 2000));
 	assert_traffic(port);
 	old_fd = fl_port_wait_fd(port, 0);
 	ep = epoll_create1(0);
@@ -932,7 +921,7 @@ static void interface_recreated_reopen(const char *spec)
 	close(ep);
 
 	recreate_veth();
-	assert_true(link_becomes(port, true, 3000));
+	assert_true(port_link_becomes(port, true, 3000));
 	assert_int_equal(fl_port_backend("afpacket")->reopen(port, err, sizeof(err)), 0);
 	assert_true(fl_port_link_up(port));
 	fd = fl_port_wait_fd(port, 0);
@@ -942,7 +931,7 @@ static void interface_recreated_reopen(const char *spec)
 	/* deleted and recreated between two looks: "down" once, then "up" */
 	recreate_veth();
 	assert_false(fl_port_link_up(port));
-	assert_true(link_becomes(port, true, 3000));
+	assert_true(port_link_becomes(port, true, 3000));
 	assert_int_equal(fl_port_backend("afpacket")->reopen(port, err, sizeof(err)), 0);
 	assert_traffic(port);
 	fl_port_close(port);
@@ -976,7 +965,7 @@ static void opened_down_then_reopen(void **state)
 	port = open_ok("afpacket:hafp0,queues=2");
 	assert_false(fl_port_link_up(port));
 	assert_int_equal(sh("ip link set hafp0 up"), 0);
-	assert_true(link_becomes(port, true, 3000));
+	assert_true(port_link_becomes(port, true, 3000));
 	assert_int_equal(fl_port_backend("afpacket")->reopen(port, err, sizeof(err)), 0);
 	fd = peer_socket("hafp1", false);
 	for (i = 0; i < 32; i++) {

@@ -36,6 +36,7 @@
 
 #include "core/log.h"
 #include "port/port.h"
+#include "port_link.h"
 
 #define N_BUFS 4096u
 #define ETH_TEST 0x88b5 /* IEEE local experimental: nothing else sends it */
@@ -490,22 +491,6 @@ static void oversized_frames_are_counted_too_big(void **state)
 	assert_pool_full();
 }
 
-/* The carrier reaches IFF_RUNNING through the kernel's link watch, a work
- * item that runs after `ip link` has returned, going down as well as up: a
- * look straight after the command can still see the old state, and on a busy
- * machine link watch may take up to a second. */
-static bool link_becomes(struct fl_port *port, bool up, unsigned timeout_ms)
-{
-	unsigned ms;
-
-	for (ms = 0; ms < timeout_ms; ms += 10) {
-		if (fl_port_link_up(port) == up)
-			return true;
-		usleep(10 * 1000);
-	}
-	return false;
-}
-
 /* link_up follows the carrier; reopen after down/up gives a working port. */
 static void link_down_and_up(void **state)
 {
@@ -514,11 +499,11 @@ static void link_down_and_up(void **state)
 	int raw;
 
 	(void)state;
-	assert_true(link_becomes(port, true, 3000));
+	assert_true(port_link_becomes(port, true, 3000));
 	sh("ip link set hxdp0b down");
-	assert_true(link_becomes(port, false, 3000));
+	assert_true(port_link_becomes(port, false, 3000));
 	sh("ip link set hxdp0b up");
-	assert_true(link_becomes(port, true, 3000));
+	assert_true(port_link_becomes(port, true, 3000));
 	assert_int_equal(port->ops->reopen(port, err, sizeof(err)), 0);
 	raw = raw_open("hxdp0b");
 	raw_send(raw, 3);
@@ -557,7 +542,7 @@ static void interface_deleted_and_back(void **state)
 
 	veth_add("hxdp3a", "hxdp3b", 1);
 	assert_false(fl_port_link_up(port)); /* bound to the old one */
-	assert_true(link_becomes(port, true, 3000));
+	assert_true(port_link_becomes(port, true, 3000));
 	assert_int_equal(port->ops->reopen(port, err, sizeof(err)), 0);
 	assert_true(fl_port_link_up(port));
 	raw = raw_open("hxdp3b");

@@ -114,6 +114,18 @@ static uint64_t worker_packets(const struct fixture *f)
 	return st.packets;
 }
 
+/* Send frame i and wait (at most WAIT_MS) until the worker has read it. */
+static void send_frame_read(struct fixture *f, unsigned i)
+{
+	uint64_t before = worker_packets(f);
+	unsigned ms;
+
+	send_frame(f, i);
+	for (ms = 0; ms < WAIT_MS && worker_packets(f) == before; ms++)
+		usleep(1000);
+	assert_true(worker_packets(f) > before);
+}
+
 static void *run(void *arg)
 {
 	fl_worker_run(arg, false);
@@ -191,11 +203,7 @@ static void test_rx_fds_listened_to_only_while_asleep(void **state)
 	assert_int_equal(wait_epoll_fds(2), 2);
 
 	/* and a frame wakes the sleeping worker */
-	before = worker_packets(f);
-	send_frame(f, 1000);
-	for (i = 0; i < WAIT_MS && worker_packets(f) == before; i++)
-		usleep(1000);
-	assert_true(worker_packets(f) > before);
+	send_frame_read(f, 1000);
 }
 
 static void stall(struct fl_worker *w, void *arg)
@@ -237,7 +245,7 @@ static void test_window_outlasts_time_no_thread_took(void **state)
 	struct fixture *f = *state;
 	struct fl_worker_stats before, after;
 	unsigned stall_us = 4000, i, round;
-	uint64_t packets, delay, t0, elapsed, cuts;
+	uint64_t delay, t0, elapsed, cuts;
 	pid_t tid = 0;
 
 	if (access("/proc/thread-self/schedstat", R_OK) != 0) {
@@ -249,11 +257,7 @@ static void test_window_outlasts_time_no_thread_took(void **state)
 	 * the window grew to 10 s would keep the worker polling past the wait */
 	assert_int_equal(wait_epoll_fds(2), 2);
 	fl_worker_set_poll_us(f->w, 10000000);
-	packets = worker_packets(f);
-	send_frame(f, 1);
-	for (i = 0; i < WAIT_MS && worker_packets(f) == packets; i++)
-		usleep(1000);
-	assert_true(worker_packets(f) > packets);
+	send_frame_read(f, 1);
 	assert_int_equal(fl_worker_call(f->w, get_tid, &tid, WAIT_MS), 0);
 	for (round = 0; round < 5; round++) {
 		fl_worker_get_stats(f->w, &before);
@@ -277,12 +281,8 @@ static void test_window_outlasts_time_no_thread_took(void **state)
 				 "its CPU only %llu us",
 				 (unsigned long long)cuts, (unsigned long long)(elapsed / 1000000),
 				 (unsigned long long)(delay / 1000));
-		if (after.sleeps != before.sleeps) { /* a cut window ends in a nap: poll again */
-			packets = worker_packets(f);
-			send_frame(f, 2 + round);
-			for (i = 0; i < WAIT_MS && worker_packets(f) == packets; i++)
-				usleep(1000);
-		}
+		if (after.sleeps != before.sleeps) /* a cut window ends in a nap: poll again */
+			send_frame_read(f, 2 + round);
 	}
 	if (round == 5) {
 		print_message("other threads took the worker's CPU in every round: nothing to "
